@@ -1,0 +1,70 @@
+"""python -m servers serve|run|migrate|seed
+
+  serve [--service NAME ...] [--port P]   serve some or all services (production: one per process)
+  run                                     the embedded default: migrate, seed demo data, serve everything
+  migrate                                 upgrade the database to the latest schema
+  seed                                    add the demo hotels (idempotent)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+
+from servers import app
+from servers.runtime.config import SERVICE_NAMES, load_settings
+from servers.runtime.logs import configure_logging
+from servers.runtime.server import serve_until_signalled
+from servers.storage.database import Database
+from servers.storage.migrate import upgrade
+
+log = logging.getLogger("hotelagg")
+
+
+async def _serve(services: list[str], port: int | None) -> None:
+    settings = load_settings()
+    running = await app.start(settings, services, port)
+    print(f"hotelagg serving {', '.join(services)} on {settings.host}:{running.port}", flush=True)
+    await serve_until_signalled(running, settings.shutdown_grace_seconds)
+
+
+async def _seed() -> int:
+    from servers.seed import seed
+
+    db = Database(load_settings().database_url)
+    try:
+        return await seed(db)
+    finally:
+        await db.dispose()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m servers", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve some or all services")
+    serve.add_argument("--service", action="append", choices=SERVICE_NAMES,
+                       help="a service to serve (repeatable); default: all")
+    serve.add_argument("--port", type=int, help="default: HOTELAGG_PORT (50051)")
+    commands.add_parser("run", help="the embedded default: migrate, seed, serve everything")
+    commands.add_parser("migrate", help="upgrade the database schema")
+    commands.add_parser("seed", help="add the demo data")
+    args = parser.parse_args(argv)
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    if args.command in ("migrate", "run"):
+        upgrade(settings.database_url)
+        log.info("database migrated")
+    if args.command in ("seed", "run"):
+        added = asyncio.run(_seed())
+        print(f"seeded {added} demo hotels", flush=True)
+    if args.command == "serve":
+        asyncio.run(_serve(args.service or list(SERVICE_NAMES), args.port))
+    elif args.command == "run":
+        asyncio.run(_serve(list(SERVICE_NAMES), None))
+
+
+if __name__ == "__main__":
+    main()

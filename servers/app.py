@@ -1,0 +1,66 @@
+"""Wires the services to their storage and serves them: one process for all, or one per service."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from hotelagg.booking.v1 import booking_pb2, booking_pb2_grpc
+from hotelagg.inventory.v1 import inventory_pb2, inventory_pb2_grpc
+from hotelagg.partner.v1 import partner_pb2, partner_pb2_grpc
+from hotelagg.search.v1 import search_pb2, search_pb2_grpc
+
+from servers.booking.servicer import BookingServicer
+from servers.inventory.servicer import InventoryServicer
+from servers.partner.servicer import PartnerServicer
+from servers.runtime.config import SERVICE_NAMES, Settings
+from servers.runtime.paging import PageTokens
+from servers.runtime.server import RunningServer, ServiceRegistration, create_server
+from servers.search.servicer import SearchServicer
+from servers.storage.database import Database
+from servers.storage.idempotency import Idempotency
+
+
+def _full_name(module, service: str) -> str:
+    return module.DESCRIPTOR.services_by_name[service].full_name
+
+
+def registrations(settings: Settings, db: Database, services: Sequence[str]) -> list[ServiceRegistration]:
+    idempotency = Idempotency(db, timedelta(hours=settings.idempotency_ttl_hours))
+    page_tokens = PageTokens(settings.page_token_secret)
+    builders = {
+        "inventory": lambda: ServiceRegistration(
+            _full_name(inventory_pb2, "InventoryService"),
+            inventory_pb2_grpc.add_InventoryServiceServicer_to_server,
+            InventoryServicer(db, idempotency, page_tokens),
+        ),
+        "search": lambda: ServiceRegistration(
+            _full_name(search_pb2, "SearchService"),
+            search_pb2_grpc.add_SearchServiceServicer_to_server,
+            SearchServicer(),
+        ),
+        "booking": lambda: ServiceRegistration(
+            _full_name(booking_pb2, "BookingService"),
+            booking_pb2_grpc.add_BookingServiceServicer_to_server,
+            BookingServicer(),
+        ),
+        "partner": lambda: ServiceRegistration(
+            _full_name(partner_pb2, "PartnerService"),
+            partner_pb2_grpc.add_PartnerServiceServicer_to_server,
+            PartnerServicer(),
+        ),
+    }
+    unknown = set(services) - set(SERVICE_NAMES)
+    if unknown:
+        raise ValueError(f"unknown services {sorted(unknown)}; known: {', '.join(SERVICE_NAMES)}")
+    return [builders[name]() for name in services]
+
+
+async def start(settings: Settings, services: Sequence[str] = SERVICE_NAMES, port: int | None = None) -> RunningServer:
+    """Starts the given services on one server (port 0: any free port)."""
+    db = Database(settings.database_url, settings.read_database_url, settings.db_pool_size)
+    running = await create_server(
+        registrations(settings, db, services), settings.host, settings.port if port is None else port
+    )
+    running.on_stop.append(db.dispose)
+    return running

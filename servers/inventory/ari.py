@@ -1,0 +1,147 @@
+"""ARI per night (SQL side): direct-hotel updates over a date range, and availability reads."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from servers.inventory.domain import Night, NightsPatch, Restrictions, apply_patch, nights_between, range_etag
+from servers.runtime.errors import aborted, failed_precondition, not_found
+from servers.storage.database import UnitOfWork
+from servers.storage.tables import hotels, inventory, room_types
+from servers.storage.upsert import insert_on_conflict
+
+_NIGHT_COLUMNS = (
+    inventory.c.room_type_id, inventory.c.night, inventory.c.total, inventory.c.available, inventory.c.held,
+    inventory.c.price_minor, inventory.c.min_stay, inventory.c.max_stay, inventory.c.closed_to_arrival,
+    inventory.c.closed_to_departure, inventory.c.stop_sell, inventory.c.version,
+)
+
+
+def night_from_row(row: Row) -> Night:
+    return Night(
+        night=row.night,
+        total=row.total,
+        available=row.available,
+        held=row.held,
+        price_minor=row.price_minor,
+        restrictions=Restrictions(
+            min_stay=row.min_stay,
+            max_stay=row.max_stay,
+            closed_to_arrival=bool(row.closed_to_arrival),
+            closed_to_departure=bool(row.closed_to_departure),
+            stop_sell=bool(row.stop_sell),
+        ),
+        version=row.version,
+    )
+
+
+async def find_room_type(conn: AsyncConnection, hotel_id: str, code: str) -> Row:
+    """The room type joined with what its hotel says about it (currency, channel manager)."""
+    query = (
+        select(room_types, hotels.c.currency_code, hotels.c.channel_manager_id)
+        .join(hotels, hotels.c.id == room_types.c.hotel_id)
+        .where(room_types.c.hotel_id == hotel_id, room_types.c.code == code)
+    )
+    row = (await conn.execute(query)).first()
+    if row is None:
+        if (await conn.execute(select(hotels.c.id).where(hotels.c.id == hotel_id))).first() is None:
+            raise not_found("HOTEL_NOT_FOUND", f"hotel {hotel_id}", hotel_id=hotel_id)
+        raise not_found(
+            "ROOM_TYPE_NOT_FOUND", f"room type {code} of hotel {hotel_id}", hotel_id=hotel_id, room_type_code=code
+        )
+    return row
+
+
+async def load_nights(
+    conn: AsyncConnection, room_type_ids: list[int], start: date, end: date, *, lock: UnitOfWork | None = None
+) -> dict[int, list[Night]]:
+    query = (
+        select(*_NIGHT_COLUMNS)
+        .where(inventory.c.room_type_id.in_(room_type_ids), inventory.c.night >= start, inventory.c.night < end)
+        .order_by(inventory.c.room_type_id, inventory.c.night)
+    )
+    if lock is not None:
+        query = lock.for_update(query)
+    grouped: dict[int, list[Night]] = {room_type_id: [] for room_type_id in room_type_ids}
+    for row in (await conn.execute(query)).all():
+        grouped[row.room_type_id].append(night_from_row(row))
+    return grouped
+
+
+async def update_inventory(
+    uow: UnitOfWork,
+    hotel_id: str,
+    code: str,
+    start: date,
+    end: date,
+    patch: NightsPatch,
+    expected_etag: str,
+    now: datetime,
+) -> tuple[int, list[Night]]:
+    """Applies the patch to every night of [start, end) in one statement, or to none."""
+    room_type = await find_room_type(uow.connection, hotel_id, code)
+    if room_type.channel_manager_id is not None:
+        raise failed_precondition(
+            "CHANNEL_MANAGED_HOTEL",
+            f"hotel {hotel_id} takes its inventory from channel manager {room_type.channel_manager_id}",
+            hotel_id=hotel_id,
+        )
+    current = (await load_nights(uow.connection, [room_type.id], start, end, lock=uow))[room_type.id]
+    if expected_etag and range_etag(room_type.id, current) != expected_etag:
+        raise aborted(
+            "ETAG_MISMATCH", "the nights changed since this etag was read; read them again", hotel_id=hotel_id
+        )
+    by_night = {n.night: n for n in current}
+    updated = [apply_patch(by_night.get(d), d, patch, room_type.total_rooms) for d in nights_between(start, end)]
+    await _write_nights(uow, room_type.id, hotel_id, updated, now)
+    return room_type.id, updated
+
+
+async def _write_nights(uow: UnitOfWork, room_type_id: int, hotel_id: str, nights: list[Night], now: datetime) -> None:
+    rows = [
+        {
+            "room_type_id": room_type_id, "hotel_id": hotel_id, "night": n.night, "total": n.total,
+            "available": n.available, "held": n.held, "price_minor": n.price_minor,
+            "min_stay": n.restrictions.min_stay, "max_stay": n.restrictions.max_stay,
+            "closed_to_arrival": n.restrictions.closed_to_arrival,
+            "closed_to_departure": n.restrictions.closed_to_departure,
+            "stop_sell": n.restrictions.stop_sell, "version": n.version, "updated_at": now,
+        }
+        for n in nights
+    ]
+    statement = insert_on_conflict(inventory, uow.is_sqlite).values(rows)
+    excluded = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=[inventory.c.room_type_id, inventory.c.night],
+        set_={
+            name: excluded[name]
+            for name in ("total", "available", "price_minor", "min_stay", "max_stay", "closed_to_arrival",
+                         "closed_to_departure", "stop_sell", "version", "updated_at")
+        },
+        # Holds move `held` and `available` concurrently; a version that moved means our read is stale.
+        where=inventory.c.version + 1 == excluded.version,
+    )
+    result = await uow.connection.execute(statement)
+    if result.rowcount != len(rows):
+        raise aborted("CONCURRENT_UPDATE", "another change to these nights won; try again", hotel_id=hotel_id)
+
+
+async def availability(
+    conn: AsyncConnection, hotel_id: str, code: str, start: date, end: date
+) -> tuple[str, list[tuple[Row, list[Night]]]]:
+    """The hotel's currency and every requested room type (all when code is empty) with its loaded nights."""
+    if code:
+        types = [await find_room_type(conn, hotel_id, code)]
+        currency = types[0].currency_code
+    else:
+        currency = (await conn.execute(select(hotels.c.currency_code).where(hotels.c.id == hotel_id))).scalar()
+        if currency is None:
+            raise not_found("HOTEL_NOT_FOUND", f"hotel {hotel_id}", hotel_id=hotel_id)
+        query = select(room_types).where(room_types.c.hotel_id == hotel_id).order_by(room_types.c.code)
+        types = list((await conn.execute(query)).all())
+    nights = await load_nights(conn, [t.id for t in types], start, end)
+    return currency, [(t, nights[t.id]) for t in types]

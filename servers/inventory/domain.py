@@ -1,0 +1,221 @@
+"""Inventory rules, in plain Python: what a valid hotel, room type and night are, and how an
+update of a range of nights changes them. No grpc, no SQL here."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from zoneinfo import available_timezones
+
+from servers.runtime.errors import Violations, failed_precondition
+
+HOTEL_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+ROOM_TYPE_CODE = re.compile(r"^[A-Z0-9_]{1,32}$")
+COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
+CHANNEL_MANAGER_ID = HOTEL_ID
+
+MAX_RANGE_NIGHTS = 366
+# How far ahead a hotel may load inventory: three years covers every channel we know.
+MAX_DAYS_AHEAD = 3 * 366
+MAX_ROOMS = 10_000
+MAX_OCCUPANCY = 20
+MAX_STAY_LIMIT = 365
+MAX_PRICE_MINOR = 10**10
+_TIME_ZONES = frozenset(available_timezones())
+
+
+@dataclass(frozen=True)
+class NewHotel:
+    hotel_id: str
+    name: str
+    city: str
+    country_code: str
+    latitude: float
+    longitude: float
+    time_zone: str
+    currency_code: str
+    overbooking_allowance: int = 0
+    channel_manager_id: str | None = None
+    channel_manager_url: str | None = None
+    channel_manager_hotel_code: str | None = None
+
+
+@dataclass(frozen=True)
+class NewRoomType:
+    code: str
+    name: str
+    max_occupancy: int
+    total_rooms: int
+
+
+@dataclass(frozen=True)
+class Restrictions:
+    min_stay: int = 0
+    max_stay: int = 0
+    closed_to_arrival: bool = False
+    closed_to_departure: bool = False
+    stop_sell: bool = False
+
+
+@dataclass(frozen=True)
+class Night:
+    """One room type on one night. available = total - sold; a hold takes from available - held."""
+
+    night: date
+    total: int
+    available: int
+    held: int = 0
+    price_minor: int | None = None
+    restrictions: Restrictions = Restrictions()
+    version: int = 0
+
+    @property
+    def sold(self) -> int:
+        return self.total - self.available
+
+    @property
+    def sellable(self) -> int:
+        return max(self.available - self.held, 0)
+
+
+@dataclass(frozen=True)
+class NightsPatch:
+    """What UpdateInventory changes on every night of its range; None keeps the value."""
+
+    total_rooms: int | None = None
+    price_minor: int | None = None
+    min_stay: int | None = None
+    max_stay: int | None = None
+    closed_to_arrival: bool | None = None
+    closed_to_departure: bool | None = None
+    stop_sell: bool | None = None
+
+    def is_empty(self) -> bool:
+        return all(value is None for value in vars(self).values())
+
+
+def _check_text(v: Violations, value: str, field: str, limit: int) -> None:
+    v.check(bool(value.strip()), field, "required")
+    v.check(len(value) <= limit, field, f"at most {limit} characters")
+
+
+def validate_hotel(hotel: NewHotel, prefix: str = "hotel") -> None:
+    v = Violations()
+    v.check(bool(HOTEL_ID.match(hotel.hotel_id)), "hotel_id",
+            "3 to 63 lower-case letters, digits and dashes, not starting or ending with a dash")
+    _check_text(v, hotel.name, f"{prefix}.name", 200)
+    _check_text(v, hotel.city, f"{prefix}.city", 100)
+    v.check(bool(COUNTRY_CODE.match(hotel.country_code)), f"{prefix}.country_code",
+            "ISO 3166-1 alpha-2 code, e.g. FR")
+    v.check(math.isfinite(hotel.latitude) and -90 <= hotel.latitude <= 90, f"{prefix}.latitude",
+            "between -90 and 90")
+    v.check(math.isfinite(hotel.longitude) and -180 <= hotel.longitude <= 180, f"{prefix}.longitude",
+            "between -180 and 180")
+    v.check(hotel.time_zone in _TIME_ZONES, f"{prefix}.time_zone", "an IANA time zone, e.g. Europe/Paris")
+    v.check(bool(CURRENCY_CODE.match(hotel.currency_code)), f"{prefix}.currency_code",
+            "ISO 4217 code, e.g. EUR")
+    v.check(0 <= hotel.overbooking_allowance <= 100, f"{prefix}.overbooking_allowance", "0 to 100 rooms")
+    if hotel.channel_manager_id is not None:
+        cm = f"{prefix}.channel_manager"
+        v.check(bool(CHANNEL_MANAGER_ID.match(hotel.channel_manager_id)), f"{cm}.channel_manager_id",
+                "3 to 63 lower-case letters, digits and dashes")
+        url = hotel.channel_manager_url or ""
+        v.check(url.startswith(("http://", "https://")) and len(url) <= 500, f"{cm}.base_url",
+                "an http(s) URL of at most 500 characters")
+        _check_text(v, hotel.channel_manager_hotel_code or "", f"{cm}.hotel_code", 100)
+    v.raise_if_any()
+
+
+def validate_room_type(room_type: NewRoomType, prefix: str = "room_type") -> None:
+    v = Violations()
+    v.check(bool(ROOM_TYPE_CODE.match(room_type.code)), f"{prefix}.code",
+            "1 to 32 upper-case letters, digits and underscores, e.g. DBL")
+    _check_text(v, room_type.name, f"{prefix}.name", 100)
+    v.check(1 <= room_type.max_occupancy <= MAX_OCCUPANCY, f"{prefix}.max_occupancy",
+            f"1 to {MAX_OCCUPANCY} guests")
+    v.check(0 <= room_type.total_rooms <= MAX_ROOMS, f"{prefix}.total_rooms", f"0 to {MAX_ROOMS} rooms")
+    v.raise_if_any()
+
+
+def check_range(v: Violations, start: date | None, end: date | None, today: date,
+                start_field: str = "start_date", end_field: str = "end_date",
+                allow_past: bool = True) -> None:
+    """A range of nights [start, end): not empty, not over the limit, within the calendar we keep."""
+    if start is None or end is None:
+        return
+    if not v.check(end > start, end_field, f"must be after {start_field}"):
+        return
+    v.check((end - start).days <= MAX_RANGE_NIGHTS, end_field,
+            f"at most {MAX_RANGE_NIGHTS} nights after {start_field}")
+    v.check(end <= today + timedelta(days=MAX_DAYS_AHEAD), end_field,
+            f"at most {MAX_DAYS_AHEAD} days ahead")
+    if not allow_past:
+        # A day of slack: the hotel's today may still be our yesterday.
+        v.check(start >= today - timedelta(days=1), start_field, "must not be in the past")
+
+
+def validate_patch(v: Violations, patch: NightsPatch) -> None:
+    if patch.is_empty():
+        v.add("total_rooms", "nothing to update: set rooms, price or a restriction")
+    if patch.total_rooms is not None:
+        v.check(0 <= patch.total_rooms <= MAX_ROOMS, "total_rooms", f"0 to {MAX_ROOMS} rooms")
+    if patch.price_minor is not None:
+        v.check(0 <= patch.price_minor <= MAX_PRICE_MINOR, "price.amount_minor",
+                f"0 to {MAX_PRICE_MINOR}")
+    for name in ("min_stay", "max_stay"):
+        value = getattr(patch, name)
+        if value is not None:
+            v.check(0 <= value <= MAX_STAY_LIMIT, name, f"0 to {MAX_STAY_LIMIT} nights")
+
+
+def nights_between(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days)]
+
+
+def apply_patch(current: Night | None, night: date, patch: NightsPatch, default_total: int) -> Night:
+    """The night after the patch; a night not loaded yet starts from the room type's total."""
+    base = current or Night(night=night, total=default_total, available=default_total)
+    total = base.total if patch.total_rooms is None else patch.total_rooms
+    if total < base.sold + base.held:
+        raise failed_precondition(
+            "ROOMS_IN_USE",
+            f"{night.isoformat()} has {base.sold} rooms sold and {base.held} held; total_rooms cannot go below that",
+            night=night.isoformat(), sold=str(base.sold), held=str(base.held),
+        )
+    r = base.restrictions
+    restrictions = Restrictions(
+        min_stay=r.min_stay if patch.min_stay is None else patch.min_stay,
+        max_stay=r.max_stay if patch.max_stay is None else patch.max_stay,
+        closed_to_arrival=r.closed_to_arrival if patch.closed_to_arrival is None else patch.closed_to_arrival,
+        closed_to_departure=(r.closed_to_departure if patch.closed_to_departure is None
+                             else patch.closed_to_departure),
+        stop_sell=r.stop_sell if patch.stop_sell is None else patch.stop_sell,
+    )
+    if restrictions.max_stay and restrictions.min_stay > restrictions.max_stay:
+        raise failed_precondition(
+            "RESTRICTION_CONFLICT",
+            f"{night.isoformat()}: min_stay {restrictions.min_stay} is above max_stay {restrictions.max_stay}",
+            night=night.isoformat(),
+        )
+    return replace(
+        base,
+        total=total,
+        available=base.available + (total - base.total),
+        price_minor=base.price_minor if patch.price_minor is None else patch.price_minor,
+        restrictions=restrictions,
+        version=base.version + 1,
+    )
+
+
+def etag(*parts: object) -> str:
+    """An opaque tag that changes whenever one of the parts (ids and versions) changes."""
+    text = "|".join(str(part) for part in parts)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def range_etag(room_type_id: int, nights: list[Night]) -> str:
+    return etag(room_type_id, *(f"{n.night.isoformat()}:{n.version}" for n in nights))

@@ -1,0 +1,116 @@
+"""Inventory protos ↔ domain values."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from hotelagg.inventory.v1 import inventory_pb2 as pb
+
+from servers.inventory.catalog import HotelRecord
+from servers.inventory.domain import NewHotel, NewRoomType, Night, NightsPatch, etag
+from servers.runtime.errors import Violations
+from servers.runtime.protos import date_proto, money_proto, read_date, timestamp_proto
+
+
+def new_hotel(request: pb.CreateHotelRequest, hotel_id: str) -> NewHotel:
+    h = request.hotel
+    cm = h.channel_manager if h.HasField("channel_manager") else None
+    return NewHotel(
+        hotel_id=hotel_id,
+        name=h.name,
+        city=h.city,
+        country_code=h.country_code,
+        latitude=h.latitude,
+        longitude=h.longitude,
+        time_zone=h.time_zone,
+        currency_code=h.currency_code,
+        overbooking_allowance=h.overbooking_allowance,
+        channel_manager_id=cm.channel_manager_id if cm else None,
+        channel_manager_url=cm.base_url if cm else None,
+        channel_manager_hotel_code=cm.hotel_code if cm else None,
+    )
+
+
+def new_room_type(message: pb.RoomType) -> NewRoomType:
+    return NewRoomType(
+        code=message.code, name=message.name, max_occupancy=message.max_occupancy, total_rooms=message.total_rooms
+    )
+
+
+def nights_patch(request: pb.UpdateInventoryRequest) -> NightsPatch:
+    def optional(name: str):
+        return getattr(request, name) if request.HasField(name) else None
+
+    return NightsPatch(
+        total_rooms=optional("total_rooms"),
+        price_minor=request.price.amount_minor if request.HasField("price") else None,
+        min_stay=optional("min_stay"),
+        max_stay=optional("max_stay"),
+        closed_to_arrival=optional("closed_to_arrival"),
+        closed_to_departure=optional("closed_to_departure"),
+        stop_sell=optional("stop_sell"),
+    )
+
+
+def date_range(v: Violations, request, start_field: str = "start_date", end_field: str = "end_date"):
+    start: date | None = read_date(v, getattr(request, start_field), start_field, request.HasField(start_field))
+    end: date | None = read_date(v, getattr(request, end_field), end_field, request.HasField(end_field))
+    return start, end
+
+
+def room_type_proto(row) -> pb.RoomType:
+    return pb.RoomType(
+        hotel_id=row.hotel_id,
+        code=row.code,
+        name=row.name,
+        max_occupancy=row.max_occupancy,
+        total_rooms=row.total_rooms,
+        etag=etag("room_type", row.id, row.version),
+    )
+
+
+def hotel_proto(record: HotelRecord) -> pb.Hotel:
+    h = record.hotel
+    message = pb.Hotel(
+        hotel_id=h.id,
+        name=h.name,
+        city=h.city,
+        country_code=h.country_code,
+        latitude=h.latitude,
+        longitude=h.longitude,
+        time_zone=h.time_zone,
+        currency_code=h.currency_code,
+        overbooking_allowance=h.overbooking_allowance,
+        room_types=[room_type_proto(rt) for rt in record.room_types],
+        etag=etag("hotel", h.id, h.version),
+        create_time=timestamp_proto(h.created_at),
+    )
+    if h.channel_manager_id is not None:
+        message.channel_manager.CopyFrom(
+            pb.ChannelManagerLink(
+                channel_manager_id=h.channel_manager_id,
+                base_url=h.channel_manager_url or "",
+                hotel_code=h.channel_manager_hotel_code or "",
+            )
+        )
+    return message
+
+
+def night_proto(night: Night, currency_code: str) -> pb.NightInventory:
+    r = night.restrictions
+    return pb.NightInventory(
+        date=date_proto(night.night),
+        total_rooms=night.total,
+        available_rooms=night.available,
+        held_rooms=night.held,
+        sellable_rooms=night.sellable,
+        price=money_proto(night.price_minor, currency_code),
+        restrictions=pb.Restrictions(
+            min_stay=r.min_stay,
+            max_stay=r.max_stay,
+            closed_to_arrival=r.closed_to_arrival,
+            closed_to_departure=r.closed_to_departure,
+            stop_sell=r.stop_sell,
+        ),
+        version=night.version,
+    )

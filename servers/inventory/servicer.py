@@ -1,0 +1,163 @@
+"""InventoryService over gRPC: proto in, domain call, proto out."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from hotelagg.inventory.v1 import inventory_pb2 as pb
+from hotelagg.inventory.v1 import inventory_pb2_grpc
+
+from servers.inventory import ari, catalog, domain, mapping
+from servers.runtime.errors import Violations, unimplemented
+from servers.runtime.paging import PageTokens, page_size
+from servers.storage.database import Database, UnitOfWork
+from servers.storage.idempotency import Idempotency
+
+SCOPE = "hotelagg.inventory.v1.InventoryService/"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _today() -> "datetime.date":
+    return _now().date()
+
+
+class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
+    def __init__(self, db: Database, idempotency: Idempotency, page_tokens: PageTokens) -> None:
+        self.db = db
+        self.idempotency = idempotency
+        self.page_tokens = page_tokens
+
+    async def CreateHotel(self, request: pb.CreateHotelRequest, context) -> pb.CreateHotelResponse:
+        hotel = mapping.new_hotel(request, request.hotel_id or f"h-{uuid.uuid4().hex[:12]}")
+        domain.validate_hotel(hotel)
+
+        async def work(uow: UnitOfWork) -> pb.CreateHotelResponse:
+            record = await catalog.create_hotel(uow, hotel, _now())
+            return pb.CreateHotelResponse(hotel=mapping.hotel_proto(record))
+
+        return await self.idempotency.run(SCOPE + "CreateHotel", request, pb.CreateHotelResponse, work)
+
+    async def GetHotel(self, request: pb.GetHotelRequest, context) -> pb.GetHotelResponse:
+        _require_hotel_id(request.hotel_id)
+        async with self.db.reading() as conn:
+            record = await catalog.get_hotel(conn, request.hotel_id)
+        return pb.GetHotelResponse(hotel=mapping.hotel_proto(record))
+
+    async def ListHotels(self, request: pb.ListHotelsRequest, context) -> pb.ListHotelsResponse:
+        limit = page_size(request.page_size)
+        if request.country_code:
+            v = Violations()
+            v.check(bool(domain.COUNTRY_CODE.match(request.country_code)), "country_code", "ISO 3166-1 alpha-2")
+            v.raise_if_any()
+        filters = {"city": request.city.strip().lower(), "country": request.country_code}
+        after = self.page_tokens.read(request.page_token, "hotels", filters)
+        async with self.db.reading() as conn:
+            records = await catalog.list_hotels(
+                conn, city=request.city, country_code=request.country_code, after=after, limit=limit + 1
+            )
+        token = ""
+        if len(records) > limit:
+            records = records[:limit]
+            token = self.page_tokens.issue("hotels", filters, records[-1].hotel.id)
+        return pb.ListHotelsResponse(hotels=[mapping.hotel_proto(r) for r in records], next_page_token=token)
+
+    async def CreateRoomType(self, request: pb.CreateRoomTypeRequest, context) -> pb.CreateRoomTypeResponse:
+        _require_hotel_id(request.hotel_id)
+        room_type = mapping.new_room_type(request.room_type)
+        domain.validate_room_type(room_type)
+
+        async def work(uow: UnitOfWork) -> pb.CreateRoomTypeResponse:
+            row = await catalog.create_room_type(uow, request.hotel_id, room_type, _now())
+            return pb.CreateRoomTypeResponse(room_type=mapping.room_type_proto(row))
+
+        return await self.idempotency.run(SCOPE + "CreateRoomType", request, pb.CreateRoomTypeResponse, work)
+
+    async def UpdateInventory(self, request: pb.UpdateInventoryRequest, context) -> pb.UpdateInventoryResponse:
+        v = Violations()
+        _check_room_type_ref(v, request.hotel_id, request.room_type_code)
+        start, end = mapping.date_range(v, request)
+        domain.check_range(v, start, end, _today(), allow_past=False)
+        patch = mapping.nights_patch(request)
+        domain.validate_patch(v, patch)
+        v.raise_if_any()
+
+        async def work(uow: UnitOfWork) -> pb.UpdateInventoryResponse:
+            room_type = await ari.find_room_type(uow.connection, request.hotel_id, request.room_type_code)
+            if request.HasField("price") and request.price.currency_code != room_type.currency_code:
+                raise Violations().add(
+                    "price.currency_code", f"must be the hotel's currency, {room_type.currency_code}"
+                ).error()
+            room_type_id, nights = await ari.update_inventory(
+                uow, request.hotel_id, request.room_type_code, start, end, patch, request.etag, _now()
+            )
+            return pb.UpdateInventoryResponse(
+                nights=[mapping.night_proto(n, room_type.currency_code) for n in nights],
+                etag=domain.range_etag(room_type_id, nights),
+            )
+
+        return await self.idempotency.run(SCOPE + "UpdateInventory", request, pb.UpdateInventoryResponse, work)
+
+    async def GetAvailability(self, request: pb.GetAvailabilityRequest, context) -> pb.GetAvailabilityResponse:
+        v = Violations()
+        _check_hotel_id(v, request.hotel_id)
+        if request.room_type_code:
+            v.check(bool(domain.ROOM_TYPE_CODE.match(request.room_type_code)), "room_type_code",
+                    "1 to 32 upper-case letters, digits and underscores")
+        start, end = mapping.date_range(v, request)
+        domain.check_range(v, start, end, _today())
+        v.raise_if_any()
+        async with self.db.reading() as conn:
+            currency, found = await ari.availability(conn, request.hotel_id, request.room_type_code, start, end)
+        return pb.GetAvailabilityResponse(
+            room_types=[
+                pb.RoomTypeAvailability(
+                    room_type_code=room_type.code,
+                    nights=[mapping.night_proto(n, currency) for n in nights],
+                    etag=domain.range_etag(room_type.id, nights),
+                )
+                for room_type, nights in found
+            ]
+        )
+
+    # Built by later issues (holds and channel sync: issue 3). Until then they say so plainly.
+    async def HoldInventory(self, request, context):
+        raise unimplemented("HoldInventory")
+
+    async def ReleaseHold(self, request, context):
+        raise unimplemented("ReleaseHold")
+
+    async def CommitHold(self, request, context):
+        raise unimplemented("CommitHold")
+
+    async def ApplyChannelUpdates(self, request, context):
+        raise unimplemented("ApplyChannelUpdates")
+
+    async def WatchInventory(self, request, context):
+        raise unimplemented("WatchInventory")
+        yield  # makes this an async generator, as a server stream must be
+
+
+def _check_hotel_id(v: Violations, hotel_id: str) -> None:
+    if not hotel_id:
+        v.add("hotel_id", "required")
+    else:
+        v.check(bool(domain.HOTEL_ID.match(hotel_id)), "hotel_id", "3 to 63 lower-case letters, digits and dashes")
+
+
+def _require_hotel_id(hotel_id: str) -> None:
+    v = Violations()
+    _check_hotel_id(v, hotel_id)
+    v.raise_if_any()
+
+
+def _check_room_type_ref(v: Violations, hotel_id: str, code: str) -> None:
+    _check_hotel_id(v, hotel_id)
+    if not code:
+        v.add("room_type_code", "required")
+    else:
+        v.check(bool(domain.ROOM_TYPE_CODE.match(code)), "room_type_code",
+                "1 to 32 upper-case letters, digits and underscores")

@@ -1,0 +1,51 @@
+"""Settings from HOTELAGG_* environment variables (documented in README.md)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICE_NAMES = ("inventory", "search", "booking", "partner")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOTELAGG_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///var/hotelagg.db"
+    # Search reads here when set (a PostgreSQL streaming replica).
+    read_database_url: str | None = None
+    # Empty: in-process cache and locks.
+    redis_url: str | None = None
+    # Empty: the outbox table is the queue.
+    amqp_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(50051, ge=0, le=65535)
+    webhook_port: int = Field(8080, ge=0, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Signs page tokens; every replica must share it. The default suits one machine only.
+    page_token_secret: str = Field("hotelagg-dev-page-token-secret", min_length=16)
+    # Seconds SIGTERM waits for RPCs in flight.
+    shutdown_grace_seconds: float = Field(10.0, ge=0, le=300)
+    default_hold_ttl_seconds: int = Field(900, ge=30, le=86400)
+    idempotency_ttl_hours: int = Field(24, ge=24, le=24 * 30)
+    db_pool_size: int = Field(10, ge=1, le=200)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, url: str) -> str:
+        if not url.startswith(("sqlite+aiosqlite://", "postgresql+psycopg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+psycopg://")
+        return url
+
+    @field_validator("read_database_url", "redis_url", "amqp_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+
+@lru_cache(maxsize=1)
+def load_settings() -> Settings:
+    return Settings()

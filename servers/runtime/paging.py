@@ -1,0 +1,49 @@
+"""Opaque, tamper-evident page tokens: the position and the filters they belong to, HMAC-signed."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from servers.runtime.errors import invalid
+
+MAX_PAGE_SIZE = 500
+DEFAULT_PAGE_SIZE = 50
+
+
+def page_size(requested: int, default: int = DEFAULT_PAGE_SIZE, maximum: int = MAX_PAGE_SIZE) -> int:
+    if requested < 0 or requested > maximum:
+        raise invalid("page_size", f"must be between 0 and {maximum}")
+    return requested or default
+
+
+class PageTokens:
+    def __init__(self, secret: str) -> None:
+        self._key = secret.encode()
+
+    def _sign(self, body: bytes) -> bytes:
+        return hmac.new(self._key, body, hashlib.sha256).digest()[:16]
+
+    def issue(self, kind: str, filters: dict[str, Any], position: Any) -> str:
+        body = json.dumps({"k": kind, "f": filters, "p": position}, separators=(",", ":"), sort_keys=True)
+        raw = body.encode()
+        return base64.urlsafe_b64encode(self._sign(raw) + raw).decode().rstrip("=")
+
+    def read(self, token: str, kind: str, filters: dict[str, Any]) -> Any:
+        """The position a token stands for; None for an empty token."""
+        if not token:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            signature, body = raw[:16], raw[16:]
+            if not hmac.compare_digest(signature, self._sign(body)):
+                raise ValueError("bad signature")
+            data = json.loads(body)
+        except ValueError:
+            raise invalid("page_token", "not a page token this server issued") from None
+        if data.get("k") != kind or data.get("f") != json.loads(json.dumps(filters)):
+            raise invalid("page_token", "belongs to another query; keep the filters of the first page")
+        return data.get("p")

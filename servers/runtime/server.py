@@ -1,0 +1,82 @@
+"""The gRPC server factory (health, reflection, interceptors), separate from serving it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from grpc import aio
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from servers.runtime.interceptors import ApiInterceptor
+
+log = logging.getLogger("hotelagg.server")
+
+
+@dataclass(frozen=True)
+class ServiceRegistration:
+    """One gRPC service to serve: its full name, the generated add_*_to_server, the servicer."""
+
+    full_name: str
+    add_to_server: Callable[[Any, aio.Server], None]
+    servicer: Any
+
+
+@dataclass
+class RunningServer:
+    server: aio.Server
+    port: int
+    health: health.aio.HealthServicer
+    service_names: list[str]
+    on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    async def stop(self, grace: float | None) -> None:
+        # Tell load balancers first, then let calls in flight finish within the grace period.
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+        for hook in self.on_stop:
+            await hook()
+
+
+async def create_server(
+    registrations: Sequence[ServiceRegistration], host: str = "127.0.0.1", port: int = 0
+) -> RunningServer:
+    """Builds and starts a server; port 0 picks a free port (tests)."""
+    server = aio.server(
+        interceptors=[ApiInterceptor()],
+        options=[("grpc.so_reuseport", 1), ("grpc.max_receive_message_length", 64 * 1024 * 1024)],
+    )
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    names = []
+    for registration in registrations:
+        registration.add_to_server(registration.servicer, server)
+        names.append(registration.full_name)
+    reflection.enable_server_reflection(
+        [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
+        server,
+    )
+    bound = server.add_insecure_port(f"{host}:{port}")
+    if bound == 0:
+        raise OSError(f"cannot listen on {host}:{port}")
+    await server.start()
+    for name in [*names, ""]:
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    log.info("serving", extra={"address": f"{host}:{bound}", "services": names})
+    return RunningServer(server, bound, health_servicer, names)
+
+
+async def serve_until_signalled(running: RunningServer, grace: float) -> None:
+    """Runs until SIGTERM or SIGINT, then shuts down gracefully."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("shutting down", extra={"grace_seconds": grace})
+    await running.stop(grace)

@@ -1,0 +1,46 @@
+"""ApiError → google.rpc.Status with ErrorInfo (and BadRequest / RetryInfo), per ARCHITECTURE §7."""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf import any_pb2, duration_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from servers.runtime.errors import ApiError, Code
+
+
+def to_status_proto(error: ApiError, domain: str) -> status_pb2.Status:
+    details = [
+        error_details_pb2.ErrorInfo(reason=error.reason, domain=domain, metadata=error.metadata)
+    ]
+    if error.field_violations:
+        details.append(
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                    for v in error.field_violations
+                ]
+            )
+        )
+    if error.retry_after_seconds is not None:
+        seconds = max(error.retry_after_seconds, 0.0)
+        delay = duration_pb2.Duration(seconds=int(seconds), nanos=int((seconds % 1) * 1e9))
+        details.append(error_details_pb2.RetryInfo(retry_delay=delay))
+    packed = []
+    for detail in details:
+        any_detail = any_pb2.Any()
+        any_detail.Pack(detail)
+        packed.append(any_detail)
+    return status_pb2.Status(
+        code=code_pb2.Code.Value(error.code.value), message=error.message, details=packed
+    )
+
+
+def to_grpc_status(error: ApiError, domain: str) -> grpc.Status:
+    return rpc_status.to_status(to_status_proto(error, domain))
+
+
+def internal_error() -> ApiError:
+    # Never leak what went wrong: the log has it under the request id.
+    return ApiError(Code.INTERNAL, "INTERNAL", "internal error; see the server log for this request id")
