@@ -11,9 +11,13 @@ from hotelagg.partner.v1 import partner_pb2, partner_pb2_grpc
 from hotelagg.search.v1 import search_pb2, search_pb2_grpc
 
 from servers.booking.servicer import BookingServicer
+from servers.cache import night_cache
+from servers.inventory.changes import ChangeHub, cache_writer
+from servers.inventory.jobs import sweep_expired_holds
 from servers.inventory.servicer import InventoryServicer
 from servers.partner.servicer import PartnerServicer
 from servers.runtime.config import SERVICE_NAMES, Settings
+from servers.runtime.jobs import BackgroundJobs
 from servers.runtime.paging import PageTokens
 from servers.runtime.server import RunningServer, ServiceRegistration, create_server
 from servers.search.servicer import SearchServicer
@@ -25,14 +29,17 @@ def _full_name(module, service: str) -> str:
     return module.DESCRIPTOR.services_by_name[service].full_name
 
 
-def registrations(settings: Settings, db: Database, services: Sequence[str]) -> list[ServiceRegistration]:
+def registrations(
+    settings: Settings, db: Database, hub: ChangeHub, services: Sequence[str]
+) -> list[ServiceRegistration]:
     idempotency = Idempotency(db, timedelta(hours=settings.idempotency_ttl_hours))
     page_tokens = PageTokens(settings.page_token_secret)
     builders = {
         "inventory": lambda: ServiceRegistration(
             _full_name(inventory_pb2, "InventoryService"),
             inventory_pb2_grpc.add_InventoryServiceServicer_to_server,
-            InventoryServicer(db, idempotency, page_tokens),
+            InventoryServicer(db, idempotency, page_tokens, hub,
+                              timedelta(seconds=settings.default_hold_ttl_seconds)),
         ),
         "search": lambda: ServiceRegistration(
             _full_name(search_pb2, "SearchService"),
@@ -59,8 +66,15 @@ def registrations(settings: Settings, db: Database, services: Sequence[str]) -> 
 async def start(settings: Settings, services: Sequence[str] = SERVICE_NAMES, port: int | None = None) -> RunningServer:
     """Starts the given services on one server (port 0: any free port)."""
     db = Database(settings.database_url, settings.read_database_url, settings.db_pool_size)
+    cache = night_cache(settings.redis_url, settings.cache_key_prefix, settings.cache_ttl_seconds)
+    hub = ChangeHub()
+    hub.add_listener(cache_writer(cache))
     running = await create_server(
-        registrations(settings, db, services), settings.host, settings.port if port is None else port
+        registrations(settings, db, hub, services), settings.host, settings.port if port is None else port
     )
-    running.on_stop.append(db.dispose)
+    jobs = BackgroundJobs()
+    if "inventory" in services:
+        jobs.start(settings.hold_sweep_interval_seconds, "hold-sweeper", lambda: sweep_expired_holds(db, hub))
+    running.on_stop.extend([jobs.stop, cache.close, db.dispose])
+    running.context.update(db=db, cache=cache, hub=hub)
     return running

@@ -124,9 +124,10 @@ async def _write_nights(uow: UnitOfWork, room_type_id: int, hotel_id: str, night
         },
         # Holds move `held` and `available` concurrently; a version that moved means our read is stale.
         where=inventory.c.version + 1 == excluded.version,
-    )
-    result = await uow.connection.execute(statement)
-    if result.rowcount != len(rows):
+    ).returning(inventory.c.night)
+    # RETURNING, not rowcount: drivers report -1 for multi-row inserts.
+    written = (await uow.connection.execute(statement)).all()
+    if len(written) != len(rows):
         raise aborted("CONCURRENT_UPDATE", "another change to these nights won; try again", hotel_id=hotel_id)
 
 

@@ -114,3 +114,28 @@ def night_proto(night: Night, currency_code: str) -> pb.NightInventory:
         ),
         version=night.version,
     )
+
+
+_HOLD_STATUS = {
+    "held": pb.HOLD_STATUS_HELD,
+    "released": pb.HOLD_STATUS_RELEASED,
+    "committed": pb.HOLD_STATUS_COMMITTED,
+    "expired": pb.HOLD_STATUS_EXPIRED,
+}
+
+
+def hold_proto(row, now) -> pb.Hold:
+    # A hold past its time is expired for the caller even before the sweeper reclaims it.
+    status = "expired" if row.status == "held" and row.expires_at <= now else row.status
+    return pb.Hold(
+        hold_id=row.id,
+        hotel_id=row.hotel_id,
+        room_type_code=row.room_type_code,
+        check_in=date_proto(row.check_in),
+        check_out=date_proto(row.check_out),
+        quantity=row.quantity,
+        status=_HOLD_STATUS[status],
+        expire_time=timestamp_proto(row.expires_at),
+        create_time=timestamp_proto(row.created_at),
+        etag=etag("hold", row.id, row.version),
+    )

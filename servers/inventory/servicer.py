@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 
 from hotelagg.inventory.v1 import inventory_pb2 as pb
 from hotelagg.inventory.v1 import inventory_pb2_grpc
 
-from servers.inventory import ari, catalog, domain, mapping
-from servers.runtime.errors import Violations, unimplemented
+from servers.inventory import ari, catalog, changes, domain, holds, mapping
+from servers.inventory.changes import ChangeHub
+from servers.inventory.hold_rpcs import HoldRpcs
+from servers.runtime.errors import Violations, not_built_yet
 from servers.runtime.paging import PageTokens, page_size
 from servers.storage.database import Database, UnitOfWork
 from servers.storage.idempotency import Idempotency
@@ -25,11 +28,14 @@ def _today() -> "datetime.date":
     return _now().date()
 
 
-class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
-    def __init__(self, db: Database, idempotency: Idempotency, page_tokens: PageTokens) -> None:
+class InventoryServicer(HoldRpcs, inventory_pb2_grpc.InventoryServiceServicer):
+    def __init__(self, db: Database, idempotency: Idempotency, page_tokens: PageTokens, hub: ChangeHub,
+                 default_hold_ttl: timedelta = timedelta(minutes=15)) -> None:
         self.db = db
         self.idempotency = idempotency
         self.page_tokens = page_tokens
+        self.hub = hub
+        self.default_hold_ttl = default_hold_ttl
 
     async def CreateHotel(self, request: pb.CreateHotelRequest, context) -> pb.CreateHotelResponse:
         hotel = mapping.new_hotel(request, request.hotel_id or f"h-{uuid.uuid4().hex[:12]}")
@@ -94,6 +100,8 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
             room_type_id, nights = await ari.update_inventory(
                 uow, request.hotel_id, request.room_type_code, start, end, patch, request.etag, _now()
             )
+            self._announce(uow, request.hotel_id, request.room_type_code, room_type.currency_code,
+                           changes.DIRECT_UPDATE, nights)
             return pb.UpdateInventoryResponse(
                 nights=[mapping.night_proto(n, room_type.currency_code) for n in nights],
                 etag=domain.range_etag(room_type_id, nights),
@@ -110,8 +118,14 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
         start, end = mapping.date_range(v, request)
         domain.check_range(v, start, end, _today())
         v.raise_if_any()
+        now = _now()
         async with self.db.reading() as conn:
             currency, found = await ari.availability(conn, request.hotel_id, request.room_type_code, start, end)
+            # Expired holds count as free at once, even before the sweeper reclaims them.
+            lapsed = await holds.expired_held(conn, [rt.id for rt, _ in found], start, end, now)
+        if lapsed:
+            found = [(rt, [replace(n, held=n.held - lapsed.get((rt.id, n.night), 0)) for n in nights])
+                     for rt, nights in found]
         return pb.GetAvailabilityResponse(
             room_types=[
                 pb.RoomTypeAvailability(
@@ -123,22 +137,8 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
             ]
         )
 
-    # Built by later issues (holds and channel sync: issue 3). Until then they say so plainly.
-    async def HoldInventory(self, request, context):
-        raise unimplemented("HoldInventory")
-
-    async def ReleaseHold(self, request, context):
-        raise unimplemented("ReleaseHold")
-
-    async def CommitHold(self, request, context):
-        raise unimplemented("CommitHold")
-
-    async def ApplyChannelUpdates(self, request, context):
-        raise unimplemented("ApplyChannelUpdates")
-
-    async def WatchInventory(self, request, context):
-        raise unimplemented("WatchInventory")
-        yield  # makes this an async generator, as a server stream must be
+    # Channel sync lands with the rest of issue 3; until then it says so plainly.
+    ApplyChannelUpdates = not_built_yet("ApplyChannelUpdates")
 
 
 def _check_hotel_id(v: Violations, hotel_id: str) -> None:

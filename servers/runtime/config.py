@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     default_hold_ttl_seconds: int = Field(900, ge=30, le=86400)
     idempotency_ttl_hours: int = Field(24, ge=24, le=24 * 30)
     db_pool_size: int = Field(10, ge=1, le=200)
+    # Keys of the search cache start with this (tests and shared Redis servers set their own).
+    cache_key_prefix: str = ""
+    # A cached night older than this is gone: bounds how long a lost write-through can mislead.
+    cache_ttl_seconds: int = Field(300, ge=1, le=86400)
+    hold_sweep_interval_seconds: float = Field(5.0, gt=0, le=3600)
 
     @field_validator("database_url")
     @classmethod

@@ -34,6 +34,8 @@ class RunningServer:
     health: health.aio.HealthServicer
     service_names: list[str]
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # What the process built around the server (database, cache, hub), for jobs and tests.
+    context: dict[str, Any] = field(default_factory=dict)
 
     async def stop(self, grace: float | None) -> None:
         # Tell load balancers first, then let calls in flight finish within the grace period.

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
+
+import logging
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+log = logging.getLogger("hotelagg.storage")
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
@@ -85,6 +89,7 @@ class UnitOfWork:
         self.is_sqlite = is_sqlite
         self._connection: AsyncConnection | None = None
         self._committed = False
+        self._after_commit: list[Callable[[], Awaitable[None]]] = []
 
     @property
     def connection(self) -> AsyncConnection:
@@ -109,6 +114,16 @@ class UnitOfWork:
     async def commit(self) -> None:
         await self.connection.commit()
         self._committed = True
+        hooks, self._after_commit = self._after_commit, []
+        for hook in hooks:
+            try:
+                await hook()
+            except Exception:  # noqa: BLE001 - the change is committed; a failed side effect must not undo the answer
+                log.exception("after-commit hook failed")
+
+    def after_commit(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Runs hook once the transaction is committed (never if it rolls back): cache writes, streams."""
+        self._after_commit.append(hook)
 
     def for_update(self, statement: Any) -> Any:
         # SQLite has no row locks: BEGIN IMMEDIATE already serializes writers.

@@ -1,0 +1,56 @@
+"""The search cache on Redis: one EVALSHA writes a room type's nights, one MGET reads a page."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import redis.asyncio as aioredis
+
+from servers.cache.base import CachedNight, night_key
+
+# Writes each key only if its stored version is older, so a late write-through never
+# replaces a newer count. KEYS: night keys; ARGV: ttl, then (version, json) per key.
+_PUT_IF_NEWER = """
+local ttl = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  local version = tonumber(ARGV[2 * i])
+  local current = redis.call('GET', key)
+  local stored = -1
+  if current then
+    local ok, value = pcall(cjson.decode, current)
+    if ok and value.version then stored = tonumber(value.version) end
+  end
+  if version > stored then redis.call('SET', key, ARGV[2 * i + 1], 'EX', ttl) end
+end
+return 0
+"""
+
+
+class RedisNightCache:
+    def __init__(self, client: aioredis.Redis, prefix: str = "", ttl_seconds: int = 300) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.ttl_seconds = ttl_seconds
+        self._put = client.register_script(_PUT_IF_NEWER)
+
+    @classmethod
+    def from_url(cls, url: str, prefix: str = "", ttl_seconds: int = 300) -> "RedisNightCache":
+        return cls(aioredis.from_url(url), prefix, ttl_seconds)
+
+    async def put_nights(self, hotel_id: str, room_type_code: str, nights: list[tuple[date, CachedNight]]) -> None:
+        if not nights:
+            return
+        keys = [night_key(self.prefix, hotel_id, night, room_type_code) for night, _ in nights]
+        args: list[object] = [self.ttl_seconds]
+        for _, value in nights:
+            args.extend((value.version, value.to_json()))
+        await self._put(keys=keys, args=args)
+
+    async def get_nights(self, keys: list[tuple[str, date, str]]) -> list[CachedNight | None]:
+        if not keys:
+            return []
+        raw = await self.client.mget([night_key(self.prefix, h, d, c) for h, d, c in keys])
+        return [None if value is None else CachedNight.from_json(value) for value in raw]
+
+    async def close(self) -> None:
+        await self.client.aclose()

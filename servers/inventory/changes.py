@@ -1,0 +1,108 @@
+"""Committed inventory changes, fanned out to the cache (write-through) and WatchInventory streams."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from servers.cache.base import CachedNight, NightCache
+from servers.inventory.domain import Night
+
+log = logging.getLogger("hotelagg.inventory.changes")
+
+# Causes, as WatchInventory names them.
+DIRECT_UPDATE = "direct_update"
+CHANNEL_UPDATE = "channel_update"
+HOLD = "hold"
+RELEASE = "release"
+COMMIT = "commit"
+EXPIRY = "expiry"
+
+
+@dataclass(frozen=True)
+class InventoryChange:
+    hotel_id: str
+    room_type_code: str
+    currency_code: str
+    cause: str
+    nights: tuple[Night, ...]
+    changed_at: datetime
+
+
+@dataclass(eq=False)  # identity, so subscriptions can live in a set
+class Subscription:
+    hotel_ids: frozenset[str]
+    queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(maxsize=10_000))
+    overflowed: bool = False
+
+    def wants(self, change: InventoryChange) -> bool:
+        return not self.hotel_ids or change.hotel_id in self.hotel_ids
+
+
+class ChangeHub:
+    """In-process fan-out of committed changes. Listeners are awaited in order; subscribers get a queue."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[InventoryChange], Awaitable[None]]] = []
+        self._subscriptions: set[Subscription] = set()
+
+    def add_listener(self, listener: Callable[[InventoryChange], Awaitable[None]]) -> None:
+        self._listeners.append(listener)
+
+    async def publish(self, change: InventoryChange) -> None:
+        for listener in self._listeners:
+            try:
+                await listener(change)
+            except Exception:  # noqa: BLE001 - one failing listener must not starve the others
+                log.exception("inventory change listener failed", extra={"hotel_id": change.hotel_id})
+        for subscription in list(self._subscriptions):
+            if subscription.wants(change):
+                try:
+                    subscription.queue.put_nowait(change)
+                except asyncio.QueueFull:
+                    # A reader this far behind would only see old news: cut it loose, it resubscribes.
+                    subscription.overflowed = True
+                    self._subscriptions.discard(subscription)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, hotel_ids: frozenset[str]) -> AsyncIterator[Subscription]:
+        subscription = Subscription(hotel_ids)
+        self._subscriptions.add(subscription)
+        try:
+            yield subscription
+        finally:
+            self._subscriptions.discard(subscription)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscriptions)
+
+
+def cache_writer(cache: NightCache) -> Callable[[InventoryChange], Awaitable[None]]:
+    """The write-through listener: every committed night goes to the search cache."""
+
+    async def write(change: InventoryChange) -> None:
+        now = time.time()
+        await cache.put_nights(
+            change.hotel_id,
+            change.room_type_code,
+            [(n.night, cached_night(n, now)) for n in change.nights],
+        )
+
+    return write
+
+
+def cached_night(night: Night, now: float) -> CachedNight:
+    r = night.restrictions
+    return CachedNight(
+        available=night.sellable,
+        price=night.price_minor,
+        last_updated=now,
+        version=night.version,
+        restrictions=(r.min_stay, r.max_stay, r.closed_to_arrival, r.closed_to_departure, r.stop_sell),
+    )

@@ -1,0 +1,124 @@
+"""HoldInventory, ReleaseHold, CommitHold and WatchInventory: proto in, holds.py, proto out."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from hotelagg.inventory.v1 import inventory_pb2 as pb
+
+from servers.inventory import changes, holds, mapping, stays
+from servers.inventory.domain import HOTEL_ID, Night
+from servers.runtime.errors import ApiError, Code, Violations
+from servers.runtime.protos import read_date, timestamp_proto
+from servers.storage.database import UnitOfWork
+
+SCOPE = "hotelagg.inventory.v1.InventoryService/"
+MIN_TTL = timedelta(seconds=30)
+MAX_TTL = timedelta(hours=24)
+
+_CAUSES = {
+    changes.DIRECT_UPDATE: pb.CHANGE_CAUSE_DIRECT_UPDATE,
+    changes.CHANNEL_UPDATE: pb.CHANGE_CAUSE_CHANNEL_UPDATE,
+    changes.HOLD: pb.CHANGE_CAUSE_HOLD,
+    changes.RELEASE: pb.CHANGE_CAUSE_RELEASE,
+    changes.COMMIT: pb.CHANGE_CAUSE_COMMIT,
+    changes.EXPIRY: pb.CHANGE_CAUSE_EXPIRY,
+}
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _check_hold_id(hold_id: str) -> None:
+    v = Violations()
+    try:
+        uuid.UUID(hold_id)
+    except ValueError:
+        v.add("hold_id", "required: the hold_id HoldInventory returned")
+    v.raise_if_any()
+
+
+class HoldRpcs:
+    """Mixed into InventoryServicer, which provides db, idempotency, hub and default_hold_ttl."""
+
+    def _announce(self, uow: UnitOfWork, hotel_id: str, code: str, currency: str, cause: str,
+                  nights: list[Night]) -> None:
+        if not nights:
+            return
+        change = changes.InventoryChange(hotel_id, code, currency, cause, tuple(nights), _now())
+        uow.after_commit(lambda: self.hub.publish(change))
+
+    async def HoldInventory(self, request: pb.HoldInventoryRequest, context) -> pb.HoldInventoryResponse:
+        now = _now()
+        v = Violations()
+        v.check(bool(HOTEL_ID.match(request.hotel_id)), "hotel_id", "required: 3 to 63 lower-case letters, digits, dashes")
+        v.check(bool(request.room_type_code), "room_type_code", "required")
+        check_in = read_date(v, request.check_in, "check_in", request.HasField("check_in"))
+        check_out = read_date(v, request.check_out, "check_out", request.HasField("check_out"))
+        stays.validate_stay(v, check_in, check_out, now.date())
+        v.check(1 <= request.quantity <= stays.MAX_ROOMS_PER_HOLD, "quantity",
+                f"1 to {stays.MAX_ROOMS_PER_HOLD} rooms")
+        ttl = request.ttl.ToTimedelta() if request.HasField("ttl") else self.default_hold_ttl
+        v.check(MIN_TTL <= ttl <= MAX_TTL, "ttl", "30 seconds to 24 hours")
+        v.raise_if_any()
+
+        async def work(uow: UnitOfWork) -> pb.HoldInventoryResponse:
+            placed = await holds.place_hold(uow, request.hotel_id, request.room_type_code, check_in, check_out,
+                                            request.quantity, ttl, now)
+            self._announce(uow, request.hotel_id, request.room_type_code, placed.currency_code, changes.HOLD,
+                           placed.nights)
+            return pb.HoldInventoryResponse(hold=mapping.hold_proto(placed.hold, now))
+
+        return await self.idempotency.run(SCOPE + "HoldInventory", request, pb.HoldInventoryResponse, work)
+
+    async def ReleaseHold(self, request: pb.ReleaseHoldRequest, context) -> pb.ReleaseHoldResponse:
+        _check_hold_id(request.hold_id)
+
+        async def work(uow: UnitOfWork) -> pb.ReleaseHoldResponse:
+            now = _now()
+            hold, nights = await holds.release_hold(uow, request.hold_id, now)
+            await self._announce_hold(uow, hold, changes.RELEASE, nights)
+            return pb.ReleaseHoldResponse(hold=mapping.hold_proto(hold, now))
+
+        return await self.idempotency.run(SCOPE + "ReleaseHold", request, pb.ReleaseHoldResponse, work)
+
+    async def CommitHold(self, request: pb.CommitHoldRequest, context) -> pb.CommitHoldResponse:
+        _check_hold_id(request.hold_id)
+
+        async def work(uow: UnitOfWork) -> pb.CommitHoldResponse:
+            now = _now()
+            hold, nights = await holds.commit_hold(uow, request.hold_id, now)
+            await self._announce_hold(uow, hold, changes.COMMIT, nights)
+            return pb.CommitHoldResponse(hold=mapping.hold_proto(hold, now))
+
+        return await self.idempotency.run(SCOPE + "CommitHold", request, pb.CommitHoldResponse, work)
+
+    async def _announce_hold(self, uow: UnitOfWork, hold, cause: str, nights: list[Night]) -> None:
+        if nights:
+            currency = await holds.hotel_currency(uow.connection, hold.hotel_id)
+            self._announce(uow, hold.hotel_id, hold.room_type_code, currency, cause, nights)
+
+    async def WatchInventory(self, request: pb.WatchInventoryRequest, context):
+        v = Violations()
+        for i, hotel_id in enumerate(request.hotel_ids):
+            v.check(bool(HOTEL_ID.match(hotel_id)), f"hotel_ids[{i}]", "3 to 63 lower-case letters, digits, dashes")
+        v.raise_if_any()
+        async with self.hub.subscribe(frozenset(request.hotel_ids)) as subscription:
+            while True:
+                change = await subscription.queue.get()
+                yield watch_response(change)
+                if subscription.overflowed and subscription.queue.empty():
+                    raise ApiError(Code.ABORTED, "SUBSCRIBER_TOO_SLOW",
+                                   "this stream fell too far behind; subscribe again and re-read availability")
+
+
+def watch_response(change: changes.InventoryChange) -> pb.WatchInventoryResponse:
+    return pb.WatchInventoryResponse(
+        hotel_id=change.hotel_id,
+        room_type_code=change.room_type_code,
+        cause=_CAUSES[change.cause],
+        nights=[mapping.night_proto(n, change.currency_code) for n in change.nights],
+        change_time=timestamp_proto(change.changed_at),
+    )

@@ -1,0 +1,185 @@
+"""Holds (SQL side): every night of a stay in one transaction, all or none (ARCHITECTURE §5.1–2).
+
+The database is the guard: one conditional UPDATE over the stay's nights, `available - held >= n`.
+It runs last before COMMIT, so the hot rows stay locked for as short a time as the statement itself.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from servers.inventory import stays
+from servers.inventory.ari import find_room_type, load_nights, night_from_row
+from servers.inventory.domain import Night
+from servers.runtime.errors import failed_precondition, not_found
+from servers.storage.database import UnitOfWork
+from servers.storage.tables import holds, hotels, inventory, room_types
+
+HELD, RELEASED, COMMITTED, EXPIRED = "held", "released", "committed", "expired"
+
+_RETURNED = (inventory.c.night, inventory.c.total, inventory.c.available, inventory.c.held,
+             inventory.c.price_minor, inventory.c.min_stay, inventory.c.max_stay, inventory.c.closed_to_arrival,
+             inventory.c.closed_to_departure, inventory.c.stop_sell, inventory.c.version)
+
+
+@dataclass(frozen=True)
+class HoldResult:
+    hold: Row
+    room_type_code: str
+    currency_code: str
+    nights: list[Night]
+
+
+async def place_hold(uow: UnitOfWork, hotel_id: str, code: str, check_in: date, check_out: date,
+                     quantity: int, ttl: timedelta, now: datetime) -> HoldResult:
+    room_type = await find_room_type(uow.connection, hotel_id, code)
+    by_night = await _stay_nights(uow.connection, room_type.id, check_in, check_out, now)
+    stays.check_restrictions(by_night, check_in, check_out)
+    if stays.first_short_night(by_night, check_in, check_out, quantity) is not None:
+        # Expired holds count as free at once: reclaim the ones on these nights, then look again.
+        await reclaim_expired(uow, now, room_type_id=room_type.id, start=check_in, end=check_out)
+        by_night = await _stay_nights(uow.connection, room_type.id, check_in, check_out, now)
+        short = stays.first_short_night(by_night, check_in, check_out, quantity)
+        if short is not None:
+            raise stays.sold_out(short.night, short.sellable, quantity)
+    hold_id = str(uuid.uuid4())
+    await uow.connection.execute(insert(holds).values(
+        id=hold_id, hotel_id=hotel_id, room_type_id=room_type.id, check_in=check_in, check_out=check_out,
+        quantity=quantity, status=HELD, expires_at=now + ttl, created_at=now, updated_at=now,
+    ))
+    nights = await _take_rooms(uow, room_type.id, check_in, check_out, quantity, now)
+    hold = await _hold_with_room_type(uow.connection, hold_id)
+    return HoldResult(hold, code, room_type.currency_code, nights)
+
+
+async def _stay_nights(conn: AsyncConnection, room_type_id: int, check_in: date, check_out: date,
+                       now: datetime) -> dict[date, Night]:
+    # The departure night too: closed-to-departure lives there.
+    loaded = await load_nights(conn, [room_type_id], check_in, check_out + timedelta(days=1))
+    return {n.night: n for n in loaded[room_type_id]}
+
+
+async def _take_rooms(uow: UnitOfWork, room_type_id: int, check_in: date, check_out: date, quantity: int,
+                      now: datetime) -> list[Night]:
+    statement = (
+        update(inventory)
+        .where(inventory.c.room_type_id == room_type_id, inventory.c.night >= check_in,
+               inventory.c.night < check_out, inventory.c.available - inventory.c.held >= quantity,
+               inventory.c.stop_sell == False)  # noqa: E712 - SQL, not Python
+        .values(held=inventory.c.held + quantity, version=inventory.c.version + 1, updated_at=now)
+        .returning(*_RETURNED)
+    )
+    rows = (await uow.connection.execute(statement)).all()
+    if len(rows) != (check_out - check_in).days:
+        # Someone took the last room between our read and this statement: the guard said no.
+        taken = {row.night for row in rows}
+        night = next(check_in + timedelta(days=i) for i in range((check_out - check_in).days)
+                     if check_in + timedelta(days=i) not in taken)
+        raise stays.sold_out(night, 0, quantity)
+    return sorted((night_from_row(row) for row in rows), key=lambda n: n.night)
+
+
+async def _move_rooms(uow: UnitOfWork, hold: Row, *, sold: bool, now: datetime) -> list[Night]:
+    """Gives a hold's rooms back (released, expired) or turns them into sold rooms (committed)."""
+    values = {"held": inventory.c.held - hold.quantity, "version": inventory.c.version + 1, "updated_at": now}
+    if sold:
+        values["available"] = inventory.c.available - hold.quantity
+    statement = (
+        update(inventory)
+        .where(inventory.c.room_type_id == hold.room_type_id, inventory.c.night >= hold.check_in,
+               inventory.c.night < hold.check_out)
+        .values(**values)
+        .returning(*_RETURNED)
+    )
+    rows = (await uow.connection.execute(statement)).all()
+    return sorted((night_from_row(row) for row in rows), key=lambda n: n.night)
+
+
+async def _hold_with_room_type(conn: AsyncConnection, hold_id: str, uow: UnitOfWork | None = None) -> Row:
+    query = (
+        select(holds, room_types.c.code.label("room_type_code"))
+        .join(room_types, room_types.c.id == holds.c.room_type_id)
+        .where(holds.c.id == hold_id)
+    )
+    row = (await conn.execute(uow.for_update(query) if uow else query)).first()
+    if row is None:
+        raise not_found("HOLD_NOT_FOUND", f"hold {hold_id}", hold_id=hold_id)
+    return row
+
+
+async def _set_status(uow: UnitOfWork, hold: Row, status: str, now: datetime) -> bool:
+    """Moves a held hold to status; False when another call moved it first."""
+    result = await uow.connection.execute(
+        update(holds).where(holds.c.id == hold.id, holds.c.status == HELD)
+        .values(status=status, version=holds.c.version + 1, updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+async def release_hold(uow: UnitOfWork, hold_id: str, now: datetime) -> tuple[Row, list[Night]]:
+    hold = await _hold_with_room_type(uow.connection, hold_id, uow)
+    if hold.status == COMMITTED:
+        raise failed_precondition("HOLD_COMMITTED", "the hold was committed; cancel the booking instead",
+                                  hold_id=hold_id, status=hold.status)
+    nights: list[Night] = []
+    if hold.status == HELD and await _set_status(uow, hold, RELEASED, now):
+        nights = await _move_rooms(uow, hold, sold=False, now=now)
+    return await _hold_with_room_type(uow.connection, hold_id), nights
+
+
+async def commit_hold(uow: UnitOfWork, hold_id: str, now: datetime) -> tuple[Row, list[Night]]:
+    hold = await _hold_with_room_type(uow.connection, hold_id, uow)
+    if hold.status == COMMITTED:
+        return hold, []
+    if hold.status == RELEASED:
+        raise failed_precondition("HOLD_RELEASED", "the hold was released", hold_id=hold_id, status=hold.status)
+    if hold.status == EXPIRED or hold.expires_at <= now:
+        raise failed_precondition("HOLD_EXPIRED", "the hold expired; hold again", hold_id=hold_id,
+                                  expire_time=hold.expires_at.isoformat())
+    if not await _set_status(uow, hold, COMMITTED, now):
+        raise failed_precondition("HOLD_CHANGED", "the hold changed meanwhile; read it again", hold_id=hold_id)
+    nights = await _move_rooms(uow, hold, sold=True, now=now)
+    return await _hold_with_room_type(uow.connection, hold_id), nights
+
+
+async def reclaim_expired(uow: UnitOfWork, now: datetime, *, room_type_id: int | None = None,
+                          start: date | None = None, end: date | None = None, limit: int = 500
+                          ) -> list[tuple[Row, list[Night]]]:
+    """Expires held holds past their time and gives their rooms back; optionally only on some nights."""
+    query = (select(holds, room_types.c.code.label("room_type_code"))
+             .join(room_types, room_types.c.id == holds.c.room_type_id)
+             .where(holds.c.status == HELD, holds.c.expires_at <= now)
+             .order_by(holds.c.expires_at).limit(limit))
+    if room_type_id is not None:
+        query = query.where(holds.c.room_type_id == room_type_id, holds.c.check_in < end, holds.c.check_out > start)
+    reclaimed = []
+    for hold in (await uow.connection.execute(query)).all():
+        if await _set_status(uow, hold, EXPIRED, now):
+            reclaimed.append((hold, await _move_rooms(uow, hold, sold=False, now=now)))
+    return reclaimed
+
+
+async def expired_held(conn: AsyncConnection, room_type_ids: list[int], start: date, end: date,
+                       now: datetime) -> dict[tuple[int, date], int]:
+    """Rooms still counted in `held` by holds that have expired but not been reclaimed, per night."""
+    query = select(holds.c.room_type_id, holds.c.check_in, holds.c.check_out, holds.c.quantity).where(
+        holds.c.status == HELD, holds.c.expires_at <= now, holds.c.room_type_id.in_(room_type_ids),
+        holds.c.check_in < end, holds.c.check_out > start,
+    )
+    counted: dict[tuple[int, date], int] = {}
+    for row in (await conn.execute(query)).all():
+        day = max(row.check_in, start)
+        while day < min(row.check_out, end):
+            counted[(row.room_type_id, day)] = counted.get((row.room_type_id, day), 0) + row.quantity
+            day += timedelta(days=1)
+    return counted
+
+
+async def hotel_currency(conn: AsyncConnection, hotel_id: str) -> str:
+    return (await conn.execute(select(hotels.c.currency_code).where(hotels.c.id == hotel_id))).scalar_one()

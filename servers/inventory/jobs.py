@@ -1,0 +1,33 @@
+"""Inventory jobs: the hold sweeper."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from servers.inventory import changes, holds
+from servers.inventory.changes import ChangeHub
+from servers.storage.database import Database
+
+log = logging.getLogger("hotelagg.inventory.jobs")
+
+
+async def sweep_expired_holds(db: Database, hub: ChangeHub, batch: int = 500) -> int:
+    """Expires every hold past its time and gives its rooms back; returns how many."""
+    total = 0
+    while True:
+        now = datetime.now(timezone.utc)
+        async with db.unit_of_work() as uow:
+            reclaimed = await holds.reclaim_expired(uow, now, limit=batch)
+            for hold, nights in reclaimed:
+                currency = await holds.hotel_currency(uow.connection, hold.hotel_id)
+                change = changes.InventoryChange(hold.hotel_id, hold.room_type_code, currency, changes.EXPIRY,
+                                                 tuple(nights), now)
+                uow.after_commit(lambda change=change: hub.publish(change))
+            await uow.commit()
+        total += len(reclaimed)
+        if len(reclaimed) < batch:
+            break
+    if total:
+        log.info("expired holds reclaimed", extra={"holds": total})
+    return total

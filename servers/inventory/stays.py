@@ -1,0 +1,70 @@
+"""Whether a stay can be sold: every night there, priced, open, with rooms, and the restrictions met.
+
+Pure rules shared by holds (and later search): a stay is [check_in, check_out), so the departure
+night only matters for closed-to-departure.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from servers.inventory.domain import Night
+from servers.runtime.errors import ApiError, Violations, failed_precondition
+
+MAX_STAY_NIGHTS = 30
+MAX_ROOMS_PER_HOLD = 50
+
+
+def validate_stay(v: Violations, check_in: date | None, check_out: date | None, today: date) -> None:
+    if check_in is None or check_out is None:
+        return
+    if not v.check(check_out > check_in, "check_out", "must be after check_in"):
+        return
+    v.check((check_out - check_in).days <= MAX_STAY_NIGHTS, "check_out",
+            f"a stay is at most {MAX_STAY_NIGHTS} nights")
+    v.check(check_in >= today - timedelta(days=1), "check_in", "must not be in the past")
+
+
+def _restricted(night: date, restriction: str, message: str) -> ApiError:
+    return failed_precondition("RESTRICTED", message, night=night.isoformat(), restriction=restriction)
+
+
+def sold_out(night: date, sellable: int, wanted: int) -> ApiError:
+    return failed_precondition(
+        "SOLD_OUT",
+        f"{night.isoformat()} has {sellable} rooms left, {wanted} wanted",
+        night=night.isoformat(), rooms_left=str(sellable),
+    )
+
+
+def check_restrictions(nights: dict[date, Night], check_in: date, check_out: date) -> None:
+    """Raises RESTRICTED for the first rule the stay breaks (or a night with no inventory or rate)."""
+    length = (check_out - check_in).days
+    stay = [check_in + timedelta(days=i) for i in range(length)]
+    for day in stay:
+        night = nights.get(day)
+        if night is None or night.price_minor is None:
+            raise _restricted(day, "not_for_sale", f"{day.isoformat()} has no inventory or rate loaded")
+        if night.restrictions.stop_sell:
+            raise _restricted(day, "stop_sell", f"{day.isoformat()} is closed for sale")
+    arrival = nights[check_in].restrictions
+    if arrival.closed_to_arrival:
+        raise _restricted(check_in, "closed_to_arrival", f"no arrivals on {check_in.isoformat()}")
+    if arrival.min_stay and length < arrival.min_stay:
+        raise _restricted(check_in, "min_stay", f"arrivals on {check_in.isoformat()} stay at least {arrival.min_stay} nights")
+    if arrival.max_stay and length > arrival.max_stay:
+        raise _restricted(check_in, "max_stay", f"arrivals on {check_in.isoformat()} stay at most {arrival.max_stay} nights")
+    departure = nights.get(check_out)
+    if departure is not None and departure.restrictions.closed_to_departure:
+        raise _restricted(check_out, "closed_to_departure", f"no departures on {check_out.isoformat()}")
+
+
+def first_short_night(nights: dict[date, Night], check_in: date, check_out: date, quantity: int) -> Night | None:
+    """The first night of the stay with fewer sellable rooms than wanted, if any."""
+    day = check_in
+    while day < check_out:
+        night = nights[day]
+        if night.sellable < quantity:
+            return night
+        day += timedelta(days=1)
+    return None
