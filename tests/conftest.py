@@ -76,7 +76,7 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 @pytest_asyncio.fixture
 async def server(db: Database) -> AsyncIterator[RunningServer]:
     """Every service served on a free port over `db` (its cache, hub and db in `.context`)."""
-    settings = Settings(database_url=db.url, port=0)
+    settings = Settings(database_url=db.url, port=0, webhook_port=0)
     running = await app.start(settings)
     yield running
     await running.stop(grace=None)

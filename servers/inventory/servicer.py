@@ -12,7 +12,9 @@ from hotelagg.inventory.v1 import inventory_pb2_grpc
 from servers.inventory import ari, catalog, changes, domain, holds, mapping
 from servers.inventory.changes import ChangeHub
 from servers.inventory.hold_rpcs import HoldRpcs
-from servers.runtime.errors import Violations, not_built_yet
+from servers.inventory.mirror import Mirror
+from servers.inventory.sync_rpcs import SyncRpcs
+from servers.runtime.errors import Violations
 from servers.runtime.paging import PageTokens, page_size
 from servers.storage.database import Database, UnitOfWork
 from servers.storage.idempotency import Idempotency
@@ -28,13 +30,14 @@ def _today() -> "datetime.date":
     return _now().date()
 
 
-class InventoryServicer(HoldRpcs, inventory_pb2_grpc.InventoryServiceServicer):
+class InventoryServicer(HoldRpcs, SyncRpcs, inventory_pb2_grpc.InventoryServiceServicer):
     def __init__(self, db: Database, idempotency: Idempotency, page_tokens: PageTokens, hub: ChangeHub,
-                 default_hold_ttl: timedelta = timedelta(minutes=15)) -> None:
+                 mirror: Mirror, default_hold_ttl: timedelta = timedelta(minutes=15)) -> None:
         self.db = db
         self.idempotency = idempotency
         self.page_tokens = page_tokens
         self.hub = hub
+        self.mirror = mirror
         self.default_hold_ttl = default_hold_ttl
 
     async def CreateHotel(self, request: pb.CreateHotelRequest, context) -> pb.CreateHotelResponse:
@@ -136,9 +139,6 @@ class InventoryServicer(HoldRpcs, inventory_pb2_grpc.InventoryServiceServicer):
                 for room_type, nights in found
             ]
         )
-
-    # Channel sync lands with the rest of issue 3; until then it says so plainly.
-    ApplyChannelUpdates = not_built_yet("ApplyChannelUpdates")
 
 
 def _check_hotel_id(v: Violations, hotel_id: str) -> None:

@@ -5,10 +5,24 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICE_NAMES = ("inventory", "search", "booking", "partner")
+
+
+class ChannelManagerSettings(BaseModel):
+    base_url: str
+    api_key: str = Field(min_length=1)
+    # Shared with the channel manager: signs the webhooks it sends us.
+    webhook_secret: str = Field(min_length=16)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return url.rstrip("/")
 
 
 class Settings(BaseSettings):
@@ -37,6 +51,18 @@ class Settings(BaseSettings):
     # A cached night older than this is gone: bounds how long a lost write-through can mislead.
     cache_ttl_seconds: int = Field(300, ge=1, le=86400)
     hold_sweep_interval_seconds: float = Field(5.0, gt=0, le=3600)
+    # The channel managers we mirror, by id (hotels.channel_manager_id), as JSON:
+    # {"sandbox": {"base_url": "http://127.0.0.1:8090", "api_key": "...", "webhook_secret": "..."}}
+    channel_managers: dict[str, ChannelManagerSettings] = Field(default_factory=dict)
+    # How often the change feed of every channel-managed hotel is polled (a gap polls at once).
+    poll_interval_seconds: float = Field(60.0, ge=0.05, le=3600)
+    # Webhooks signed longer ago than this (or as far in the future) are refused.
+    webhook_tolerance_seconds: int = Field(300, ge=1, le=3600)
+    # The public address channel managers post webhooks to; default: http://HOST:WEBHOOK_PORT
+    webhook_public_url: str | None = None
+    channel_manager_timeout_seconds: float = Field(5.0, gt=0, le=60)
+    breaker_fail_max: int = Field(5, ge=1, le=100)
+    breaker_reset_seconds: float = Field(30.0, gt=0, le=3600)
 
     @field_validator("database_url")
     @classmethod

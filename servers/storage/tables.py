@@ -261,6 +261,11 @@ webhook_events = Table(
     Column("hotel_id", String(63), nullable=False),
     Column("sequence", BigInteger),
     Column("received_at", UtcDateTime, nullable=False, index=True),
+    # The event itself (PROTOCOL.md form), kept until it can be applied in sequence order.
+    Column("payload", JSON),
+    # NULL while waiting for the events before it (a gap); set once applied or found stale.
+    Column("applied_at", UtcDateTime),
+    Index("ix_webhook_events_pending", "source", "hotel_id", "sequence"),
 )
 
 sync_cursors = Table(

@@ -1,0 +1,69 @@
+"""The mirror of channel-managed hotels: applying events and full ARI loads, announcing what changed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.engine import Row
+
+from clients.channel_managers import ChannelEvent, HotelAri, Snapshot
+from servers.inventory import changes, sync
+from servers.inventory.changes import ChangeHub
+from servers.storage.database import UnitOfWork
+from servers.storage.tables import hotels
+
+
+class Mirror:
+    def __init__(self, hub: ChangeHub) -> None:
+        self.hub = hub
+        # Set by the poller: asks for a poll of a hotel at once (a sequence gap was seen).
+        self.on_gap: Callable[[str], None] = lambda hotel_id: None
+
+    async def apply(self, uow: UnitOfWork, hotel: Row, events: list[ChannelEvent]) -> sync.SyncOutcome:
+        now = datetime.now(timezone.utc)
+        outcome = await sync.apply_events(uow, hotel.channel_manager_id, hotel.id, events, now)
+        self._announce(uow, hotel, outcome, now)
+        if outcome.gap:
+            uow.after_commit(self._gap_seen(hotel.id))
+        return outcome
+
+    async def load(self, uow: UnitOfWork, hotel: Row, ari: HotelAri) -> sync.SyncOutcome:
+        """A full ARI read: every night as a snapshot at the sequence the read included."""
+        now = datetime.now(timezone.utc)
+        outcome = sync.SyncOutcome()
+        codes = await sync.room_type_ids(uow, hotel.id)
+        for room_type in ari.room_types:
+            if room_type.code in codes:
+                event = ChannelEvent(f"load-{ari.sequence}-{room_type.code}", ari.hotel_code, ari.sequence, now,
+                                     Snapshot(room_type.code, room_type.nights))
+                await sync.apply_snapshot(uow, hotel.id, codes[room_type.code], event, now, outcome)
+        await sync.set_cursor(uow, hotel.channel_manager_id, hotel.id, ari.sequence, now)
+        outcome.last_sequence = ari.sequence
+        self._announce(uow, hotel, outcome, now)
+        return outcome
+
+    def _gap_seen(self, hotel_id: str):
+        async def request_poll() -> None:
+            self.on_gap(hotel_id)
+
+        return request_poll
+
+    def _announce(self, uow: UnitOfWork, hotel: Row, outcome: sync.SyncOutcome, now: datetime) -> None:
+        for code, nights in outcome.changed.items():
+            if nights:
+                change = changes.InventoryChange(hotel.id, code, hotel.currency_code, changes.CHANNEL_UPDATE,
+                                                 tuple(sorted(nights, key=lambda n: n.night)), now)
+                uow.after_commit(lambda change=change: self.hub.publish(change))
+
+
+async def hotel_by_code(conn, channel_manager_id: str, hotel_code: str) -> Row | None:
+    query = select(hotels).where(hotels.c.channel_manager_id == channel_manager_id,
+                                 hotels.c.channel_manager_hotel_code == hotel_code)
+    return (await conn.execute(query)).first()
+
+
+async def channel_managed_hotels(conn) -> list[Row]:
+    query = select(hotels).where(hotels.c.channel_manager_id.is_not(None)).order_by(hotels.c.id)
+    return list((await conn.execute(query)).all())

@@ -1,0 +1,111 @@
+"""The fallback to webhooks: follows each channel-managed hotel's change feed (ARCHITECTURE §1, §5.6).
+
+Every poll interval each hotel is brought up to the channel manager's latest sequence; a hotel whose
+webhooks showed a gap is polled at once. A hotel never loaded is loaded whole first (365 nights).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date, timedelta
+
+from sqlalchemy.engine import Row
+
+from clients.channel_managers import ChannelManagerClient, ChannelManagerError, ChannelManagerUnavailable
+from clients.breaker import BreakerOpen
+from servers.inventory import sync
+from servers.inventory.mirror import Mirror, channel_managed_hotels
+from servers.storage.database import Database
+
+log = logging.getLogger("hotelagg.inventory.poller")
+
+LOAD_NIGHTS = 365
+PAGE = 500
+
+
+class ChannelPoller:
+    def __init__(self, db: Database, mirror: Mirror, clients: dict[str, ChannelManagerClient],
+                 interval_seconds: float) -> None:
+        self.db = db
+        self.mirror = mirror
+        self.clients = clients
+        self.interval = interval_seconds
+        self._urgent: set[str] = set()
+        self._wake = asyncio.Event()
+        self._locks: dict[str, asyncio.Lock] = {}
+        mirror.on_gap = self.request
+
+    def request(self, hotel_id: str) -> None:
+        """Poll this hotel as soon as possible."""
+        self._urgent.add(hotel_id)
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            await self.poll_all()
+            try:
+                await asyncio.wait_for(self._wait_urgent(), self.interval)
+            except asyncio.TimeoutError:
+                pass
+
+    async def _wait_urgent(self) -> None:
+        # Urgent polls run between full rounds, without waiting for the interval.
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            wanted, self._urgent = self._urgent, set()
+            for hotel in await self._hotels():
+                if hotel.id in wanted:
+                    await self.poll_hotel(hotel)
+
+    async def poll_all(self) -> int:
+        """One round over every channel-managed hotel; returns how many events were applied."""
+        applied = 0
+        for hotel in await self._hotels():
+            applied += await self.poll_hotel(hotel)
+        return applied
+
+    async def _hotels(self) -> list[Row]:
+        async with self.db.reading() as conn:
+            return [h for h in await channel_managed_hotels(conn) if h.channel_manager_id in self.clients]
+
+    async def poll_hotel(self, hotel: Row) -> int:
+        lock = self._locks.setdefault(hotel.id, asyncio.Lock())
+        async with lock:
+            try:
+                return await self._catch_up(hotel, self.clients[hotel.channel_manager_id])
+            except (ChannelManagerUnavailable, BreakerOpen) as error:
+                log.warning("channel manager unavailable; poll later", extra={"hotel_id": hotel.id, "error": str(error)})
+            except ChannelManagerError as error:
+                log.error("channel manager refused the poll", extra={"hotel_id": hotel.id, "error": str(error)})
+            return 0
+
+    async def _catch_up(self, hotel: Row, client: ChannelManagerClient) -> int:
+        async with self.db.reading() as conn:
+            cursor = await sync.cursor_of(conn, hotel.channel_manager_id, hotel.id)
+        if not cursor:
+            await self._load(hotel, client)
+            return 0
+        applied = 0
+        while True:
+            batch = await client.changes(hotel.channel_manager_hotel_code, cursor, PAGE)
+            if not batch.events:
+                return applied
+            async with self.db.unit_of_work() as uow:
+                outcome = await self.mirror.apply(uow, hotel, list(batch.events))
+                await uow.commit()
+            applied += outcome.applied
+            if outcome.last_sequence <= cursor or outcome.last_sequence >= batch.latest:
+                return applied
+            cursor = outcome.last_sequence
+
+    async def _load(self, hotel: Row, client: ChannelManagerClient) -> None:
+        start = date.today()
+        ari = await client.availability(hotel.channel_manager_hotel_code, start, start + timedelta(days=LOAD_NIGHTS))
+        async with self.db.unit_of_work() as uow:
+            outcome = await self.mirror.load(uow, hotel, ari)
+            await uow.commit()
+        log.info("hotel loaded from its channel manager",
+                 extra={"hotel_id": hotel.id, "sequence": ari.sequence,
+                        "nights": sum(len(n) for n in outcome.changed.values())})

@@ -1,0 +1,231 @@
+"""Applies channel-manager events to our mirror, in the source's sequence order (ARCHITECTURE §5.6).
+
+Every event is recorded by its id first (a duplicate is skipped), then the events that follow the
+hotel's cursor without a gap are applied, in one transaction with the cursor. An event after a gap
+waits in webhook_events until the missing ones arrive, by webhook or by the poll the gap starts.
+
+Deltas from our own channel ("hotelagg") change nothing here: our holds already moved those rooms.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import bindparam, case, select, update
+from sqlalchemy.engine import Row
+
+from clients.channel_managers import ChannelEvent, Delta, Snapshot
+from servers.inventory.ari import night_from_row
+from servers.inventory.channel_events import event_json, from_json
+from servers.inventory.domain import Night
+from servers.storage.database import UnitOfWork
+from servers.storage.tables import inventory, room_types, sync_cursors, webhook_events
+from servers.storage.upsert import insert_on_conflict
+
+log = logging.getLogger("hotelagg.inventory.sync")
+
+OUR_CHANNEL = "hotelagg"
+_CHUNK = 1500  # rows per multi-row upsert: under SQLite's and PostgreSQL's bound-parameter limits
+_RETURNED = (inventory.c.room_type_id, inventory.c.night, inventory.c.total, inventory.c.available,
+             inventory.c.held, inventory.c.price_minor, inventory.c.min_stay, inventory.c.max_stay,
+             inventory.c.closed_to_arrival, inventory.c.closed_to_departure, inventory.c.stop_sell,
+             inventory.c.version)
+
+
+@dataclass
+class SyncOutcome:
+    applied: int = 0
+    duplicates: int = 0
+    stale: int = 0
+    last_sequence: int = 0
+    gap: bool = False
+    # room type code → the nights after the change, for the cache and WatchInventory
+    changed: dict[str, list[Night]] = field(default_factory=lambda: defaultdict(list))
+
+
+async def apply_events(uow: UnitOfWork, source: str, hotel_id: str, events: list[ChannelEvent],
+                       now: datetime) -> SyncOutcome:
+    outcome = SyncOutcome()
+    cursor = await _lock_cursor(uow, source, hotel_id, now)
+    fresh = await _record(uow, source, hotel_id, events, now)
+    outcome.duplicates = len(events) - len(fresh)
+    given = {e.event_id: e for e in events if e.event_id in fresh}
+    sequence = cursor
+    run: list[ChannelEvent] = []
+    for event_id, payload in await _waiting(uow, source, hotel_id):
+        event = given.get(event_id) or from_json(payload)
+        if event.sequence <= sequence:
+            outcome.stale += 1
+            continue
+        if event.sequence != sequence + 1:
+            outcome.gap = True
+            break
+        run.append(event)
+        sequence = event.sequence
+    await _apply_run(uow, hotel_id, await room_type_ids(uow, hotel_id), run, now, outcome)
+    outcome.applied = len(run)
+    outcome.last_sequence = sequence
+    await _advance(uow, source, hotel_id, sequence, now)
+    # Only events that must wait for a missing one are kept whole, to be applied later.
+    await _keep_waiting(uow, source, [e for e in given.values() if e.sequence > sequence])
+    return outcome
+
+
+async def set_cursor(uow: UnitOfWork, source: str, hotel_id: str, sequence: int, now: datetime) -> None:
+    """After a full ARI load: everything up to `sequence` is in the mirror."""
+    await _lock_cursor(uow, source, hotel_id, now)
+    await _advance(uow, source, hotel_id, sequence, now)
+
+
+async def cursor_of(conn, source: str, hotel_id: str) -> int | None:
+    query = select(sync_cursors.c.last_sequence).where(sync_cursors.c.channel_manager_id == source,
+                                                       sync_cursors.c.hotel_id == hotel_id)
+    return (await conn.execute(query)).scalar()
+
+
+async def _lock_cursor(uow: UnitOfWork, source: str, hotel_id: str, now: datetime) -> int:
+    # The cursor row is the per-hotel lock: one applier at a time, in order.
+    statement = insert_on_conflict(sync_cursors, uow.is_sqlite).values(
+        channel_manager_id=source, hotel_id=hotel_id, last_sequence=0, updated_at=now
+    ).on_conflict_do_nothing()
+    await uow.connection.execute(statement)
+    query = select(sync_cursors.c.last_sequence).where(sync_cursors.c.channel_manager_id == source,
+                                                       sync_cursors.c.hotel_id == hotel_id)
+    return (await uow.connection.execute(uow.for_update(query))).scalar_one()
+
+
+async def _record(uow: UnitOfWork, source: str, hotel_id: str, events: list[ChannelEvent], now: datetime) -> set[str]:
+    """Records the events by id; returns the ids not seen before."""
+    rows = [{"source": source, "event_id": e.event_id, "hotel_id": hotel_id, "sequence": e.sequence,
+             "received_at": now} for e in events]
+    fresh: set[str] = set()
+    for start in range(0, len(rows), 500):
+        statement = insert_on_conflict(webhook_events, uow.is_sqlite).values(rows[start:start + 500])
+        statement = statement.on_conflict_do_nothing().returning(webhook_events.c.event_id)
+        fresh.update((await uow.connection.execute(statement)).scalars())
+    return fresh
+
+
+async def _waiting(uow: UnitOfWork, source: str, hotel_id: str) -> list[Row]:
+    query = (select(webhook_events.c.event_id, webhook_events.c.payload)
+             .where(webhook_events.c.source == source, webhook_events.c.hotel_id == hotel_id,
+                    webhook_events.c.applied_at.is_(None))
+             .order_by(webhook_events.c.sequence))
+    return list((await uow.connection.execute(query)).all())
+
+
+async def _keep_waiting(uow: UnitOfWork, source: str, events: list[ChannelEvent]) -> None:
+    if not events:
+        return
+    statement = (update(webhook_events)
+                 .where(webhook_events.c.source == source, webhook_events.c.event_id == bindparam("id"))
+                 .values(payload=bindparam("body")))
+    await uow.connection.execute(statement, [{"id": e.event_id, "body": event_json(e)} for e in events])
+
+
+async def _advance(uow: UnitOfWork, source: str, hotel_id: str, sequence: int, now: datetime) -> None:
+    await uow.connection.execute(
+        update(sync_cursors)
+        .where(sync_cursors.c.channel_manager_id == source, sync_cursors.c.hotel_id == hotel_id)
+        .values(last_sequence=sequence, updated_at=now))
+    await uow.connection.execute(
+        update(webhook_events)
+        .where(webhook_events.c.source == source, webhook_events.c.hotel_id == hotel_id,
+               webhook_events.c.applied_at.is_(None), webhook_events.c.sequence <= sequence)
+        .values(applied_at=now, payload=None))
+
+
+async def room_type_ids(uow: UnitOfWork, hotel_id: str) -> dict[str, int]:
+    query = select(room_types.c.code, room_types.c.id).where(room_types.c.hotel_id == hotel_id)
+    return {row.code: row.id for row in (await uow.connection.execute(query)).all()}
+
+
+async def _apply_run(uow: UnitOfWork, hotel_id: str, codes: dict[str, int], run: list[ChannelEvent],
+                     now: datetime, outcome: SyncOutcome) -> None:
+    """Applies consecutive events; neighbouring deltas go together as one statement."""
+    deltas: list[tuple[int, ChannelEvent]] = []
+    for event in run:
+        change = event.change
+        room_type_id = codes.get(change.room_type_code)
+        if room_type_id is None:
+            log.warning("event for a room type we do not have", extra={"room_type_code": change.room_type_code,
+                                                                         "event_id": event.event_id})
+            continue
+        if isinstance(change, Delta):
+            if change.channel != OUR_CHANNEL:
+                deltas.append((room_type_id, event))
+            continue
+        await _apply_deltas(uow, deltas, now, outcome, codes)
+        deltas = []
+        await apply_snapshot(uow, hotel_id, room_type_id, event, now, outcome)
+    await _apply_deltas(uow, deltas, now, outcome, codes)
+
+
+async def _apply_deltas(uow: UnitOfWork, deltas: list[tuple[int, ChannelEvent]], now: datetime,
+                        outcome: SyncOutcome, codes: dict[str, int]) -> None:
+    if not deltas:
+        return
+    summed: dict[tuple[int, object], list[int]] = {}
+    for room_type_id, event in deltas:
+        key = (room_type_id, event.change.date)
+        change, _ = summed.get(key, [0, 0])
+        summed[key] = [change + event.change.available_change, event.sequence]
+    moved = inventory.c.available + bindparam("change")
+    statement = (
+        update(inventory)
+        .where(inventory.c.room_type_id == bindparam("rt"), inventory.c.night == bindparam("day"))
+        # The mirror follows the source, but never outside 0..total, whatever order deltas came in.
+        .values(available=case((moved < 0, 0), (moved > inventory.c.total, inventory.c.total), else_=moved),
+                version=inventory.c.version + 1, source_sequence=bindparam("seq"),
+                source_updated_at=now, updated_at=now)
+    )
+    params = [{"rt": rt, "day": day, "change": change, "seq": seq} for (rt, day), (change, seq) in summed.items()]
+    await uow.connection.execute(statement, params)
+    await _collect(uow, list(summed), outcome, codes)
+
+
+async def _collect(uow: UnitOfWork, keys: list[tuple[int, object]], outcome: SyncOutcome,
+                   codes: dict[str, int]) -> None:
+    by_id = {v: k for k, v in codes.items()}
+    per_type: dict[int, list] = defaultdict(list)
+    for room_type_id, day in keys:
+        per_type[room_type_id].append(day)
+    for room_type_id, days in per_type.items():
+        query = select(*_RETURNED).where(inventory.c.room_type_id == room_type_id, inventory.c.night.in_(days))
+        for row in (await uow.connection.execute(query)).all():
+            outcome.changed[by_id[room_type_id]].append(night_from_row(row))
+
+
+async def apply_snapshot(uow: UnitOfWork, hotel_id: str, room_type_id: int, event: ChannelEvent,
+                          now: datetime, outcome: SyncOutcome) -> None:
+    snapshot: Snapshot = event.change
+    rows = [{"room_type_id": room_type_id, "hotel_id": hotel_id, "night": n.date, "total": n.total,
+             "available": n.available, "held": 0, "price_minor": n.price_minor,
+             "min_stay": n.restrictions.min_stay, "max_stay": n.restrictions.max_stay,
+             "closed_to_arrival": n.restrictions.closed_to_arrival,
+             "closed_to_departure": n.restrictions.closed_to_departure, "stop_sell": n.restrictions.stop_sell,
+             "version": 1, "source_sequence": event.sequence, "source_updated_at": now, "updated_at": now}
+            for n in snapshot.nights]
+    for start in range(0, len(rows), _CHUNK):
+        returned = await _upsert_nights(uow, rows[start:start + _CHUNK])
+        outcome.changed[snapshot.room_type_code].extend(night_from_row(row) for row in returned)
+
+
+async def _upsert_nights(uow: UnitOfWork, rows: list[dict]) -> list[Row]:
+    statement = insert_on_conflict(inventory, uow.is_sqlite).values(rows)
+    excluded = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=[inventory.c.room_type_id, inventory.c.night],
+        set_={
+            **{name: excluded[name] for name in ("total", "available", "price_minor", "min_stay", "max_stay",
+                                                 "closed_to_arrival", "closed_to_departure", "stop_sell",
+                                                 "source_sequence", "source_updated_at", "updated_at")},
+            "version": inventory.c.version + 1,
+        },
+        # A stale absolute snapshot never overwrites a newer one.
+        where=(inventory.c.source_sequence.is_(None)) | (inventory.c.source_sequence < excluded.source_sequence),
+    ).returning(*_RETURNED)
+    return list((await uow.connection.execute(statement)).all())

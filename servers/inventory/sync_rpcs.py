@@ -1,0 +1,42 @@
+"""ApplyChannelUpdates: the gRPC twin of the webhook receiver (and the bulk ARI ingest path)."""
+
+from __future__ import annotations
+
+from hotelagg.inventory.v1 import inventory_pb2 as pb
+from sqlalchemy import select
+
+from servers.inventory import channel_events
+from servers.inventory.domain import HOTEL_ID
+from servers.runtime.errors import Violations, failed_precondition, not_found
+from servers.storage.database import UnitOfWork
+from servers.storage.tables import hotels
+
+SCOPE = "hotelagg.inventory.v1.InventoryService/"
+MAX_UPDATES = 1000
+
+
+class SyncRpcs:
+    """Mixed into InventoryServicer, which provides idempotency and mirror."""
+
+    async def ApplyChannelUpdates(self, request: pb.ApplyChannelUpdatesRequest, context
+                                  ) -> pb.ApplyChannelUpdatesResponse:
+        v = Violations()
+        v.check(bool(HOTEL_ID.match(request.hotel_id)), "hotel_id", "required: 3 to 63 lower-case letters, digits, dashes")
+        v.check(0 < len(request.updates) <= MAX_UPDATES, "updates", f"1 to {MAX_UPDATES} updates")
+        events = [channel_events.from_proto(v, "", u, f"updates[{i}]") for i, u in enumerate(request.updates)]
+        v.raise_if_any()
+
+        async def work(uow: UnitOfWork) -> pb.ApplyChannelUpdatesResponse:
+            hotel = (await uow.connection.execute(select(hotels).where(hotels.c.id == request.hotel_id))).first()
+            if hotel is None:
+                raise not_found("HOTEL_NOT_FOUND", f"hotel {request.hotel_id}", hotel_id=request.hotel_id)
+            if hotel.channel_manager_id is None:
+                raise failed_precondition("NOT_CHANNEL_MANAGED", "a direct hotel takes UpdateInventory, not channel updates",
+                                          hotel_id=request.hotel_id)
+            outcome = await self.mirror.apply(uow, hotel, [e for e in events if e is not None])
+            return pb.ApplyChannelUpdatesResponse(
+                applied_count=outcome.applied, duplicate_count=outcome.duplicates, stale_count=outcome.stale,
+                last_sequence=outcome.last_sequence, gap_detected=outcome.gap,
+            )
+
+        return await self.idempotency.run(SCOPE + "ApplyChannelUpdates", request, pb.ApplyChannelUpdatesResponse, work)

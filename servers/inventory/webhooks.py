@@ -1,0 +1,76 @@
+"""The webhook receiver: the one HTTP surface, where channel managers push their events.
+
+Untrusted and at-least-once (ARCHITECTURE §5.6): the HMAC signature and its timestamp are checked
+before anything is read; the answer is 200 only once the event is durable (applied, or recorded to
+wait for a missing earlier one), so a channel manager retries anything we could not keep.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from aiohttp import web
+
+from clients.channel_managers import MalformedAnswer, parse_event, verify_signature
+from servers.inventory.mirror import Mirror, hotel_by_code
+from servers.runtime.config import ChannelManagerSettings
+from servers.storage.database import Database
+
+log = logging.getLogger("hotelagg.inventory.webhooks")
+
+SIGNATURE_HEADER = "X-CM-Signature"
+MAX_BODY = 4 * 1024 * 1024
+
+
+def webhook_path(channel_manager_id: str) -> str:
+    return f"/webhooks/channel-managers/{channel_manager_id}"
+
+
+def create_webhook_app(db: Database, mirror: Mirror, channel_managers: dict[str, ChannelManagerSettings],
+                       tolerance_seconds: int) -> web.Application:
+    async def receive(request: web.Request) -> web.Response:
+        settings = channel_managers.get(request.match_info["channel_manager_id"])
+        if settings is None:
+            return _error(404, "unknown_channel_manager")
+        raw = await request.read()
+        if not verify_signature(settings.webhook_secret, request.headers.get(SIGNATURE_HEADER), raw,
+                                time.time(), tolerance_seconds):
+            log.warning("webhook refused: bad signature or stale timestamp")
+            return _error(401, "bad_signature")
+        try:
+            event = parse_event(json.loads(raw))
+        except (ValueError, MalformedAnswer) as error:
+            return _error(400, "bad_event", str(error))
+        source = request.match_info["channel_manager_id"]
+        async with db.unit_of_work() as uow:
+            hotel = await hotel_by_code(uow.connection, source, event.hotel_code)
+            if hotel is None:
+                # Not a hotel we sell: acknowledge, or the channel manager would retry for nothing.
+                return web.json_response({"status": "ignored", "reason": "unknown hotel"})
+            outcome = await mirror.apply(uow, hotel, [event])
+            await uow.commit()
+        status = "duplicate" if outcome.duplicates else "applied" if outcome.applied else "waiting"
+        return web.json_response({"status": status, "last_sequence": outcome.last_sequence})
+
+    async def health(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    app = web.Application(client_max_size=MAX_BODY)
+    app.router.add_post("/webhooks/channel-managers/{channel_manager_id}", receive)
+    app.router.add_get("/health", health)
+    return app
+
+
+def _error(status: int, code: str, message: str = "") -> web.Response:
+    return web.json_response({"error": code, "message": message}, status=status)
+
+
+async def start_webhook_server(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_port=True)
+    await site.start()
+    bound = site._server.sockets[0].getsockname()[1]  # the real port when asked for 0
+    return runner, bound

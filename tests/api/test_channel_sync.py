@@ -1,0 +1,161 @@
+"""ApplyChannelUpdates and the webhook receiver: dedupe, sequence order, gaps, signatures."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import aiohttp
+import grpc
+import pytest_asyncio
+from hotelagg.inventory.v1 import inventory_pb2 as inv
+
+from clients.channel_managers import sign
+from servers import app
+from servers.runtime.config import Settings
+from tests.api.helpers import days_ahead, fails, inventory_stub, pb_date, request_id
+
+HOTEL, CODE, SECRET = "cm-hotel", "CM-1", "webhook-secret-for-tests"
+
+
+@pytest_asyncio.fixture
+async def cm_server(db):
+    settings = Settings(
+        database_url=db.url, port=0, webhook_port=0, poll_interval_seconds=3600,
+        channel_managers={"sandbox": {"base_url": "http://127.0.0.1:9", "api_key": "k", "webhook_secret": SECRET}},
+    )
+    running = await app.start(settings)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+        stub = inventory_stub(channel)
+        await stub.CreateHotel(inv.CreateHotelRequest(request_id=request_id(), hotel_id=HOTEL, hotel=inv.Hotel(
+            name="Mirrored", city="Rome", country_code="IT", latitude=41.9, longitude=12.5, time_zone="Europe/Rome",
+            currency_code="EUR", channel_manager={"channel_manager_id": "sandbox", "base_url": "http://127.0.0.1:9",
+                                                  "hotel_code": CODE})))
+        await stub.CreateRoomType(inv.CreateRoomTypeRequest(request_id=request_id(), hotel_id=HOTEL, room_type=inv.RoomType(
+            code="STD", name="Standard", max_occupancy=2, total_rooms=10)))
+        yield running, stub
+    await running.stop(grace=None)
+
+
+def _snapshot(seq: int, available: int = 10, days=(1, 2, 3), event_id: str | None = None) -> inv.ChannelUpdate:
+    nights = [inv.NightSnapshot(date=pb_date(days_ahead(d)), total_rooms=10, available_rooms=available,
+                                price={"currency_code": "EUR", "amount_minor": 12000}) for d in days]
+    return inv.ChannelUpdate(event_id=event_id or uuid.uuid4().hex, sequence=seq,
+                             snapshot=inv.InventorySnapshot(room_type_code="STD", nights=nights))
+
+
+def _delta(seq: int, change: int = -1, day: int = 1, event_id: str | None = None) -> inv.ChannelUpdate:
+    return inv.ChannelUpdate(event_id=event_id or uuid.uuid4().hex, sequence=seq, delta=inv.InventoryDelta(
+        room_type_code="STD", date=pb_date(days_ahead(day)), available_change=change))
+
+
+async def _apply(stub, *updates) -> inv.ApplyChannelUpdatesResponse:
+    return await stub.ApplyChannelUpdates(inv.ApplyChannelUpdatesRequest(
+        request_id=request_id(), hotel_id=HOTEL, updates=list(updates)))
+
+
+async def _available(stub) -> list[int]:
+    reply = await stub.GetAvailability(inv.GetAvailabilityRequest(
+        hotel_id=HOTEL, room_type_code="STD", start_date=pb_date(days_ahead(1)), end_date=pb_date(days_ahead(4))))
+    return [n.available_rooms for n in reply.room_types[0].nights]
+
+
+async def test_snapshot_then_deltas_in_order(cm_server):
+    _, stub = cm_server
+    first = await _apply(stub, _snapshot(1), _delta(2), _delta(3, day=2, change=-3))
+    assert (first.applied_count, first.last_sequence, first.gap_detected) == (3, 3, False)
+    assert await _available(stub) == [9, 7, 10]
+
+
+async def test_duplicates_are_skipped(cm_server):
+    _, stub = cm_server
+    snapshot, delta = _snapshot(1), _delta(2)
+    await _apply(stub, snapshot, delta)
+    again = await _apply(stub, delta, snapshot)
+    assert (again.applied_count, again.duplicate_count) == (0, 2)
+    assert await _available(stub) == [9, 10, 10]
+
+
+async def test_reordered_events_wait_for_the_gap_to_fill(cm_server):
+    running, stub = cm_server
+    await _apply(stub, _snapshot(1))
+    early = await _apply(stub, _delta(3, day=2))
+    assert (early.applied_count, early.gap_detected, early.last_sequence) == (0, True, 1)
+    assert await _available(stub) == [10, 10, 10]
+    late = await _apply(stub, _delta(2))
+    assert (late.applied_count, late.last_sequence, late.gap_detected) == (2, 3, False)
+    assert await _available(stub) == [9, 9, 10]
+
+
+async def test_an_older_event_with_a_new_id_is_stale(cm_server):
+    _, stub = cm_server
+    await _apply(stub, _snapshot(1), _snapshot(2, available=4))
+    stale = await _apply(stub, _snapshot(1, available=10))
+    assert (stale.applied_count, stale.stale_count) == (0, 1)
+    assert await _available(stub) == [4, 4, 4]
+
+
+async def test_our_own_channel_deltas_do_not_count_twice(cm_server):
+    running, stub = cm_server
+    await _apply(stub, _snapshot(1))
+    from servers.inventory.sync import OUR_CHANNEL
+    body = {"event_id": uuid.uuid4().hex, "hotel_code": CODE, "sequence": 2, "occurred_at": "2026-11-25T16:00:00Z",
+            "type": "delta", "delta": {"room_type_code": "STD", "date": days_ahead(1).isoformat(),
+                                       "available_change": -1, "channel": OUR_CHANNEL, "reservation_id": "r-1"}}
+    status, _ = await _post(running, body)
+    assert status == 200
+    assert await _available(stub) == [10, 10, 10]
+
+
+async def test_direct_hotels_refuse_channel_updates(cm_server):
+    _, stub = cm_server
+    await stub.CreateHotel(inv.CreateHotelRequest(request_id=request_id(), hotel_id="direct-one", hotel=inv.Hotel(
+        name="Direct", city="Rome", country_code="IT", latitude=41.9, longitude=12.5, time_zone="Europe/Rome",
+        currency_code="EUR")))
+    failure = await fails(stub.ApplyChannelUpdates(inv.ApplyChannelUpdatesRequest(
+        request_id=request_id(), hotel_id="direct-one", updates=[_delta(1)])))
+    assert (failure.code, failure.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "NOT_CHANNEL_MANAGED")
+
+
+async def test_bad_updates_name_the_field_and_change_nothing(cm_server):
+    _, stub = cm_server
+    await _apply(stub, _snapshot(1))
+    bad = [inv.ChannelUpdate(event_id="x", sequence=0, delta=inv.InventoryDelta(
+        room_type_code="STD", date=pb_date(days_ahead(1)), available_change=-1)), inv.ChannelUpdate(event_id="y", sequence=3)]
+    failure = await fails(stub.ApplyChannelUpdates(inv.ApplyChannelUpdatesRequest(
+        request_id=request_id(), hotel_id=HOTEL, updates=bad)))
+    assert failure.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert {"updates[0].sequence", "updates[1].change"} <= set(failure.fields)
+    assert await _available(stub) == [10, 10, 10]
+
+
+async def _post(running, body: dict, secret: str = SECRET, t: float | None = None) -> tuple[int, dict]:
+    raw = json.dumps(body).encode()
+    headers = {"X-CM-Signature": sign(secret, raw, int(t or time.time())), "Content-Type": "application/json"}
+    url = f"http://127.0.0.1:{running.context['webhook_port']}/webhooks/channel-managers/sandbox"
+    async with aiohttp.ClientSession() as session, session.post(url, data=raw, headers=headers) as reply:
+        return reply.status, await reply.json()
+
+
+def _webhook_delta(seq: int, change: int = -2) -> dict:
+    return {"event_id": uuid.uuid4().hex, "hotel_code": CODE, "sequence": seq, "occurred_at": "2026-11-25T16:00:00Z",
+            "type": "delta", "delta": {"room_type_code": "STD", "date": days_ahead(1).isoformat(),
+                                       "available_change": change, "channel": "expedia", "reservation_id": "x-1"}}
+
+
+async def test_signed_webhook_is_applied(cm_server):
+    running, stub = cm_server
+    await _apply(stub, _snapshot(1))
+    status, answer = await _post(running, _webhook_delta(2))
+    assert (status, answer["status"], answer["last_sequence"]) == (200, "applied", 2)
+    assert await _available(stub) == [8, 10, 10]
+
+
+async def test_forged_or_stale_webhooks_are_refused_and_change_nothing(cm_server):
+    running, stub = cm_server
+    await _apply(stub, _snapshot(1))
+    forged, _ = await _post(running, _webhook_delta(2), secret="someone-else-entirely")
+    stale, _ = await _post(running, _webhook_delta(2), t=time.time() - 3600)
+    assert (forged, stale) == (401, 401)
+    assert await _available(stub) == [10, 10, 10]
