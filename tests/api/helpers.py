@@ -91,7 +91,6 @@ async def make_hotel(stub, hotel_id: str = "test-hotel", rooms: int = 10, **over
 
 from datetime import datetime, timezone  # noqa: E402
 
-import pytest  # noqa: E402
 from sqlalchemy import select as _select  # noqa: E402
 
 from servers.storage import tables as _tables  # noqa: E402
@@ -165,14 +164,3 @@ async def change_night(db, night: date, hotel_id: str = "test-hotel", **values) 
         )
         await uow.commit()
 
-
-def xfail_on_postgres(request, db, reason: str) -> None:
-    """Marks the running test strict-xfail on PostgreSQL only, for a bug that backend alone shows."""
-    if not db.is_sqlite:
-        request.node.add_marker(pytest.mark.xfail(reason=reason, strict=True))
-
-
-UPDATE_ROWCOUNT_BUG = (
-    "BUG: ari._write_nights compares result.rowcount of INSERT .. ON CONFLICT with the nights written; "
-    "on PostgreSQL (psycopg) that rowcount is -1, so every UpdateInventory answers ABORTED CONCURRENT_UPDATE"
-)
