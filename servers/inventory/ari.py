@@ -21,21 +21,26 @@ _NIGHT_COLUMNS = (
 )
 
 
-def night_from_row(row: Row) -> Night:
+def night_from_row(row: Row, prefix: str = "") -> Night:
+    """A night from a row's inventory columns (named with `prefix` when joined with other tables)."""
+
+    def col(name: str):
+        return getattr(row, prefix + name)
+
     return Night(
-        night=row.night,
-        total=row.total,
-        available=row.available,
-        held=row.held,
-        price_minor=row.price_minor,
+        night=col("night"),
+        total=col("total"),
+        available=col("available"),
+        held=col("held"),
+        price_minor=col("price_minor"),
         restrictions=Restrictions(
-            min_stay=row.min_stay,
-            max_stay=row.max_stay,
-            closed_to_arrival=bool(row.closed_to_arrival),
-            closed_to_departure=bool(row.closed_to_departure),
-            stop_sell=bool(row.stop_sell),
+            min_stay=col("min_stay"),
+            max_stay=col("max_stay"),
+            closed_to_arrival=bool(col("closed_to_arrival")),
+            closed_to_departure=bool(col("closed_to_departure")),
+            stop_sell=bool(col("stop_sell")),
         ),
-        version=row.version,
+        version=col("version"),
     )
 
 

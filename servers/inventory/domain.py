@@ -105,23 +105,23 @@ def _check_text(v: Violations, value: str, field: str, limit: int) -> None:
 
 def validate_hotel(hotel: NewHotel, prefix: str = "hotel") -> None:
     v = Violations()
-    v.check(bool(HOTEL_ID.match(hotel.hotel_id)), "hotel_id",
+    v.check(bool(HOTEL_ID.fullmatch(hotel.hotel_id)), "hotel_id",
             "3 to 63 lower-case letters, digits and dashes, not starting or ending with a dash")
     _check_text(v, hotel.name, f"{prefix}.name", 200)
     _check_text(v, hotel.city, f"{prefix}.city", 100)
-    v.check(bool(COUNTRY_CODE.match(hotel.country_code)), f"{prefix}.country_code",
+    v.check(bool(COUNTRY_CODE.fullmatch(hotel.country_code)), f"{prefix}.country_code",
             "ISO 3166-1 alpha-2 code, e.g. FR")
     v.check(math.isfinite(hotel.latitude) and -90 <= hotel.latitude <= 90, f"{prefix}.latitude",
             "between -90 and 90")
     v.check(math.isfinite(hotel.longitude) and -180 <= hotel.longitude <= 180, f"{prefix}.longitude",
             "between -180 and 180")
     v.check(hotel.time_zone in _TIME_ZONES, f"{prefix}.time_zone", "an IANA time zone, e.g. Europe/Paris")
-    v.check(bool(CURRENCY_CODE.match(hotel.currency_code)), f"{prefix}.currency_code",
+    v.check(bool(CURRENCY_CODE.fullmatch(hotel.currency_code)), f"{prefix}.currency_code",
             "ISO 4217 code, e.g. EUR")
     v.check(0 <= hotel.overbooking_allowance <= 100, f"{prefix}.overbooking_allowance", "0 to 100 rooms")
     if hotel.channel_manager_id is not None:
         cm = f"{prefix}.channel_manager"
-        v.check(bool(CHANNEL_MANAGER_ID.match(hotel.channel_manager_id)), f"{cm}.channel_manager_id",
+        v.check(bool(CHANNEL_MANAGER_ID.fullmatch(hotel.channel_manager_id)), f"{cm}.channel_manager_id",
                 "3 to 63 lower-case letters, digits and dashes")
         url = hotel.channel_manager_url or ""
         v.check(url.startswith(("http://", "https://")) and len(url) <= 500, f"{cm}.base_url",
@@ -132,7 +132,7 @@ def validate_hotel(hotel: NewHotel, prefix: str = "hotel") -> None:
 
 def validate_room_type(room_type: NewRoomType, prefix: str = "room_type") -> None:
     v = Violations()
-    v.check(bool(ROOM_TYPE_CODE.match(room_type.code)), f"{prefix}.code",
+    v.check(bool(ROOM_TYPE_CODE.fullmatch(room_type.code)), f"{prefix}.code",
             "1 to 32 upper-case letters, digits and underscores, e.g. DBL")
     _check_text(v, room_type.name, f"{prefix}.name", 100)
     v.check(1 <= room_type.max_occupancy <= MAX_OCCUPANCY, f"{prefix}.max_occupancy",

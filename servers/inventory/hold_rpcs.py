@@ -53,7 +53,7 @@ class HoldRpcs:
     async def HoldInventory(self, request: pb.HoldInventoryRequest, context) -> pb.HoldInventoryResponse:
         now = _now()
         v = Violations()
-        v.check(bool(HOTEL_ID.match(request.hotel_id)), "hotel_id", "required: 3 to 63 lower-case letters, digits, dashes")
+        v.check(bool(HOTEL_ID.fullmatch(request.hotel_id)), "hotel_id", "required: 3 to 63 lower-case letters, digits, dashes")
         v.check(bool(request.room_type_code), "room_type_code", "required")
         check_in = read_date(v, request.check_in, "check_in", request.HasField("check_in"))
         check_out = read_date(v, request.check_out, "check_out", request.HasField("check_out"))
@@ -103,7 +103,7 @@ class HoldRpcs:
     async def WatchInventory(self, request: pb.WatchInventoryRequest, context):
         v = Violations()
         for i, hotel_id in enumerate(request.hotel_ids):
-            v.check(bool(HOTEL_ID.match(hotel_id)), f"hotel_ids[{i}]", "3 to 63 lower-case letters, digits, dashes")
+            v.check(bool(HOTEL_ID.fullmatch(hotel_id)), f"hotel_ids[{i}]", "3 to 63 lower-case letters, digits, dashes")
         v.raise_if_any()
         async with self.hub.subscribe(frozenset(request.hotel_ids)) as subscription:
             while True:

@@ -10,18 +10,20 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servers.inventory import stays
-from servers.inventory.ari import find_room_type, load_nights, night_from_row
+from servers.inventory.ari import find_room_type, night_from_row
 from servers.inventory.domain import Night
 from servers.runtime.errors import failed_precondition, not_found
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import holds, hotels, inventory, room_types
 
 HELD, RELEASED, COMMITTED, EXPIRED = "held", "released", "committed", "expired"
+_HOLD_COLUMNS = (holds.c.id, holds.c.hotel_id, holds.c.room_type_id, holds.c.check_in, holds.c.check_out,
+                 holds.c.quantity, holds.c.status, holds.c.expires_at, holds.c.created_at, holds.c.version)
 
 _RETURNED = (inventory.c.night, inventory.c.total, inventory.c.available, inventory.c.held,
              inventory.c.price_minor, inventory.c.min_stay, inventory.c.max_stay, inventory.c.closed_to_arrival,
@@ -29,40 +31,70 @@ _RETURNED = (inventory.c.night, inventory.c.total, inventory.c.available, invent
 
 
 @dataclass(frozen=True)
-class HoldResult:
-    hold: Row
+class HoldRecord:
+    """A hold as the API shows it (the columns of holds plus its room type's code)."""
+
+    id: str
+    hotel_id: str
     room_type_code: str
+    check_in: date
+    check_out: date
+    quantity: int
+    status: str
+    expires_at: datetime
+    created_at: datetime
+    version: int
+
+
+@dataclass(frozen=True)
+class HoldResult:
+    hold: HoldRecord
     currency_code: str
     nights: list[Night]
 
 
 async def place_hold(uow: UnitOfWork, hotel_id: str, code: str, check_in: date, check_out: date,
                      quantity: int, ttl: timedelta, now: datetime) -> HoldResult:
-    room_type = await find_room_type(uow.connection, hotel_id, code)
-    by_night = await _stay_nights(uow.connection, room_type.id, check_in, check_out, now)
+    room_type, by_night = await _stay(uow.connection, hotel_id, code, check_in, check_out)
     stays.check_restrictions(by_night, check_in, check_out)
     if stays.first_short_night(by_night, check_in, check_out, quantity) is not None:
         # Expired holds count as free at once: reclaim the ones on these nights, then look again.
         await reclaim_expired(uow, now, room_type_id=room_type.id, start=check_in, end=check_out)
-        by_night = await _stay_nights(uow.connection, room_type.id, check_in, check_out, now)
+        room_type, by_night = await _stay(uow.connection, hotel_id, code, check_in, check_out)
         short = stays.first_short_night(by_night, check_in, check_out, quantity)
         if short is not None:
             raise stays.sold_out(short.night, short.sellable, quantity)
-    hold_id = str(uuid.uuid4())
+    hold = HoldRecord(str(uuid.uuid4()), hotel_id, code, check_in, check_out, quantity, HELD, now + ttl, now, 1)
     await uow.connection.execute(insert(holds).values(
-        id=hold_id, hotel_id=hotel_id, room_type_id=room_type.id, check_in=check_in, check_out=check_out,
-        quantity=quantity, status=HELD, expires_at=now + ttl, created_at=now, updated_at=now,
+        id=hold.id, hotel_id=hotel_id, room_type_id=room_type.id, check_in=check_in, check_out=check_out,
+        quantity=quantity, status=HELD, expires_at=hold.expires_at, created_at=now, updated_at=now,
     ))
     nights = await _take_rooms(uow, room_type.id, check_in, check_out, quantity, now)
-    hold = await _hold_with_room_type(uow.connection, hold_id)
-    return HoldResult(hold, code, room_type.currency_code, nights)
+    return HoldResult(hold, room_type.currency_code, nights)
 
 
-async def _stay_nights(conn: AsyncConnection, room_type_id: int, check_in: date, check_out: date,
-                       now: datetime) -> dict[date, Night]:
-    # The departure night too: closed-to-departure lives there.
-    loaded = await load_nights(conn, [room_type_id], check_in, check_out + timedelta(days=1))
-    return {n.night: n for n in loaded[room_type_id]}
+async def _stay(conn: AsyncConnection, hotel_id: str, code: str, check_in: date, check_out: date
+                ) -> tuple[Row, dict[date, Night]]:
+    """The room type (with its hotel's currency) and the stay's nights, in one query.
+
+    The departure night comes too: closed-to-departure lives there.
+    """
+    nights_on = and_(inventory.c.room_type_id == room_types.c.id, inventory.c.night >= check_in,
+                     inventory.c.night <= check_out)
+    query = (
+        select(room_types.c.id, hotels.c.currency_code, *(c.label(f"n_{c.name}") for c in _RETURNED))
+        .join(hotels, hotels.c.id == room_types.c.hotel_id)
+        .outerjoin(inventory, nights_on)
+        .where(room_types.c.hotel_id == hotel_id, room_types.c.code == code)
+    )
+    rows = (await conn.execute(query)).all()
+    if not rows:
+        await find_room_type(conn, hotel_id, code)  # raises the precise NOT_FOUND
+    nights = {}
+    for row in rows:
+        if row.n_night is not None:
+            nights[row.n_night] = night_from_row(row, prefix="n_")
+    return rows[0], nights
 
 
 async def _take_rooms(uow: UnitOfWork, room_type_id: int, check_in: date, check_out: date, quantity: int,
@@ -103,7 +135,7 @@ async def _move_rooms(uow: UnitOfWork, hold: Row, *, sold: bool, now: datetime) 
 
 async def _hold_with_room_type(conn: AsyncConnection, hold_id: str, uow: UnitOfWork | None = None) -> Row:
     query = (
-        select(holds, room_types.c.code.label("room_type_code"))
+        select(*_HOLD_COLUMNS, room_types.c.code.label("room_type_code"))
         .join(room_types, room_types.c.id == holds.c.room_type_id)
         .where(holds.c.id == hold_id)
     )

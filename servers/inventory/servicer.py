@@ -60,7 +60,7 @@ class InventoryServicer(HoldRpcs, SyncRpcs, inventory_pb2_grpc.InventoryServiceS
         limit = page_size(request.page_size)
         if request.country_code:
             v = Violations()
-            v.check(bool(domain.COUNTRY_CODE.match(request.country_code)), "country_code", "ISO 3166-1 alpha-2")
+            v.check(bool(domain.COUNTRY_CODE.fullmatch(request.country_code)), "country_code", "ISO 3166-1 alpha-2")
             v.raise_if_any()
         filters = {"city": request.city.strip().lower(), "country": request.country_code}
         after = self.page_tokens.read(request.page_token, "hotels", filters)
@@ -116,7 +116,7 @@ class InventoryServicer(HoldRpcs, SyncRpcs, inventory_pb2_grpc.InventoryServiceS
         v = Violations()
         _check_hotel_id(v, request.hotel_id)
         if request.room_type_code:
-            v.check(bool(domain.ROOM_TYPE_CODE.match(request.room_type_code)), "room_type_code",
+            v.check(bool(domain.ROOM_TYPE_CODE.fullmatch(request.room_type_code)), "room_type_code",
                     "1 to 32 upper-case letters, digits and underscores")
         start, end = mapping.date_range(v, request)
         domain.check_range(v, start, end, _today())
@@ -145,7 +145,7 @@ def _check_hotel_id(v: Violations, hotel_id: str) -> None:
     if not hotel_id:
         v.add("hotel_id", "required")
     else:
-        v.check(bool(domain.HOTEL_ID.match(hotel_id)), "hotel_id", "3 to 63 lower-case letters, digits and dashes")
+        v.check(bool(domain.HOTEL_ID.fullmatch(hotel_id)), "hotel_id", "3 to 63 lower-case letters, digits and dashes")
 
 
 def _require_hotel_id(hotel_id: str) -> None:
@@ -159,5 +159,5 @@ def _check_room_type_ref(v: Violations, hotel_id: str, code: str) -> None:
     if not code:
         v.add("room_type_code", "required")
     else:
-        v.check(bool(domain.ROOM_TYPE_CODE.match(code)), "room_type_code",
+        v.check(bool(domain.ROOM_TYPE_CODE.fullmatch(code)), "room_type_code",
                 "1 to 32 upper-case letters, digits and underscores")

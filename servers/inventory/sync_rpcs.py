@@ -21,7 +21,7 @@ class SyncRpcs:
     async def ApplyChannelUpdates(self, request: pb.ApplyChannelUpdatesRequest, context
                                   ) -> pb.ApplyChannelUpdatesResponse:
         v = Violations()
-        v.check(bool(HOTEL_ID.match(request.hotel_id)), "hotel_id", "required: 3 to 63 lower-case letters, digits, dashes")
+        v.check(bool(HOTEL_ID.fullmatch(request.hotel_id)), "hotel_id", "required: 3 to 63 lower-case letters, digits, dashes")
         v.check(0 < len(request.updates) <= MAX_UPDATES, "updates", f"1 to {MAX_UPDATES} updates")
         events = [channel_events.from_proto(v, "", u, f"updates[{i}]") for i, u in enumerate(request.updates)]
         v.raise_if_any()

@@ -43,7 +43,10 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
 
 
 def _postgres_engine(url: str, pool_size: int) -> AsyncEngine:
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip per transaction on the hot path. A dead pooled
+    # connection fails its statement instead, and pool_recycle retires connections before
+    # server or proxy idle timeouts cut them.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
 
 
 class Database:

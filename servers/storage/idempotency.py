@@ -1,10 +1,11 @@
 """Idempotency keys (ARCHITECTURE §5.3): same key and request → the stored response.
 
-A call first claims its key in a short transaction of its own, so a concurrent duplicate sees the
-claim at once (ABORTED, REQUEST_IN_PROGRESS) instead of waiting. The response is stored in the
-same transaction as the state change it reports, so a crash can never leave a change without its
-response. A claim whose owner died is taken over once `locked_until` passes; a rejected request
-drops its claim, so the key may be used again once the client has fixed the request.
+The key, the state change and the stored response share one transaction: a crash leaves either
+all of them or none, so a retry after a crash simply runs again. A concurrent duplicate is told at
+once (ABORTED, REQUEST_IN_PROGRESS) instead of queueing behind the first: on PostgreSQL a
+transaction-scoped advisory lock on the key says whether another transaction is working on it
+(across every replica); on SQLite, the one process keeps the keys in flight itself. A rejected
+request stores nothing, so the key may be used again once the client has fixed the request.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from servers.runtime.errors import ApiError, aborted, failed_precondition, invalid
@@ -24,8 +25,8 @@ from servers.storage.tables import idempotency_keys as keys
 
 R = TypeVar("R", bound=Message)
 
-CLAIM_SECONDS = 60
 MAX_KEY_LENGTH = 128
+_INSERT = insert(keys)
 
 
 def request_hash(request: Message) -> str:
@@ -46,6 +47,7 @@ class Idempotency:
     def __init__(self, db: Database, ttl: timedelta = timedelta(hours=24)) -> None:
         self.db = db
         self.ttl = ttl
+        self._in_flight: set[tuple[str, str]] = set()
 
     async def run(
         self,
@@ -54,82 +56,39 @@ class Idempotency:
         response_type: type[R],
         work: Callable[[UnitOfWork], Awaitable[R]],
     ) -> R:
-        """Runs `work` once per (scope, request.request_id); `work` must not commit."""
+        """Runs `work` once per (scope, request.request_id), in the transaction that stores its answer.
+
+        `work` must not commit; its changes commit together with the stored response.
+        """
         key = request.request_id  # type: ignore[attr-defined]
         _check_key(key)
         digest = request_hash(request)
-        stored = await self._claim(scope, key, digest)
-        if stored is not None:
-            return response_type.FromString(stored)
+        if (scope, key) in self._in_flight:
+            raise _in_progress(key)
+        self._in_flight.add((scope, key))
         try:
             async with self.db.unit_of_work() as uow:
+                stored = await _claim(uow, scope, key, digest)
+                if stored is not None:
+                    return response_type.FromString(stored)
                 response = await work(uow)
-                await self._complete(uow, scope, key, response)
+                await self._store(uow, scope, key, digest, response)
                 await uow.commit()
-            return response
-        except BaseException:
-            await self._drop_claim(scope, key)
-            raise
+                return response
+        finally:
+            self._in_flight.discard((scope, key))
 
-    async def _claim(self, scope: str, key: str, digest: str) -> bytes | None:
+    async def _store(self, uow: UnitOfWork, scope: str, key: str, digest: str, response: Message) -> None:
         now = datetime.now(timezone.utc)
-        async with self.db.unit_of_work() as uow:
-            row = (
-                await uow.connection.execute(
-                    uow.for_update(select(keys).where(keys.c.scope == scope, keys.c.key == key))
-                )
-            ).one_or_none()
-            if row is None:
-                try:
-                    await uow.connection.execute(
-                        insert(keys).values(
-                            scope=scope,
-                            key=key,
-                            request_hash=digest,
-                            status="in_progress",
-                            locked_until=now + timedelta(seconds=CLAIM_SECONDS),
-                            created_at=now,
-                            expires_at=now + self.ttl,
-                        )
-                    )
-                    await uow.commit()
-                except IntegrityError:
-                    raise _in_progress(key) from None
-                return None
-            if row.request_hash != digest:
-                raise failed_precondition(
-                    "IDEMPOTENCY_KEY_REUSED",
-                    "this request_id was used for a different request",
-                    request_id=key,
-                )
-            if row.status == "done":
-                return row.response
-            if row.locked_until > now:
-                raise _in_progress(key)
-            # The owner died mid-call: take the claim over.
-            await uow.connection.execute(
-                update(keys)
-                .where(keys.c.scope == scope, keys.c.key == key)
-                .values(locked_until=now + timedelta(seconds=CLAIM_SECONDS))
-            )
-            await uow.commit()
-            return None
-
-    async def _complete(self, uow: UnitOfWork, scope: str, key: str, response: Message) -> None:
-        await uow.connection.execute(
-            update(keys)
-            .where(keys.c.scope == scope, keys.c.key == key)
-            .values(status="done", response=response.SerializeToString(deterministic=True))
-        )
-
-    async def _drop_claim(self, scope: str, key: str) -> None:
-        async with self.db.unit_of_work() as uow:
-            await uow.connection.execute(
-                delete(keys).where(
-                    and_(keys.c.scope == scope, keys.c.key == key, keys.c.status == "in_progress")
-                )
-            )
-            await uow.commit()
+        try:
+            await uow.connection.execute(_INSERT, dict(
+                scope=scope, key=key, request_hash=digest, status="done",
+                response=response.SerializeToString(deterministic=True),
+                locked_until=now, created_at=now, expires_at=now + self.ttl,
+            ))
+        except IntegrityError:
+            # Another replica finished the same key first (possible only without the advisory lock).
+            raise _in_progress(key) from None
 
     async def purge_expired(self) -> int:
         async with self.db.unit_of_work() as uow:
@@ -138,6 +97,39 @@ class Idempotency:
             )
             await uow.commit()
             return result.rowcount
+
+
+# Whether another transaction holds the key (PostgreSQL only), and what was stored under it: one round trip.
+_LOCK_AND_READ = select(
+    func.pg_try_advisory_xact_lock(func.hashtextextended(bindparam("lock_name"), 0)).label("locked"),
+    select(keys.c.request_hash).where(keys.c.scope == bindparam("scope"), keys.c.key == bindparam("key"))
+    .scalar_subquery().label("request_hash"),
+    select(keys.c.response).where(keys.c.scope == bindparam("scope"), keys.c.key == bindparam("key"))
+    .scalar_subquery().label("response"),
+)
+_READ = select(keys.c.request_hash, keys.c.response).where(
+    keys.c.scope == bindparam("scope"), keys.c.key == bindparam("key"))
+
+
+async def _claim(uow: UnitOfWork, scope: str, key: str, digest: str) -> bytes | None:
+    """Takes the key for this transaction; returns the stored response if the key was done before."""
+    if uow.is_sqlite:
+        row = (await uow.connection.execute(_READ, {"scope": scope, "key": key})).first()
+    else:
+        # Keys are printable, so a newline cannot occur in one: scope and key stay apart.
+        params = {"lock_name": f"{scope}\n{key}", "scope": scope, "key": key}
+        row = (await uow.connection.execute(_LOCK_AND_READ, params)).one()
+        if not row.locked:
+            raise _in_progress(key)
+        if row.request_hash is None:
+            return None
+    if row is None:
+        return None
+    if row.request_hash != digest:
+        raise failed_precondition(
+            "IDEMPOTENCY_KEY_REUSED", "this request_id was used for a different request", request_id=key
+        )
+    return row.response
 
 
 def _in_progress(key: str) -> ApiError:
