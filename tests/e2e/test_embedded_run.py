@@ -1,0 +1,88 @@
+import time
+from datetime import datetime, timedelta, timezone
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2
+from hotelagg.common.v1 import common_pb2
+from hotelagg.inventory.v1 import inventory_pb2 as inv
+from hotelagg.inventory.v1 import inventory_pb2_grpc
+
+from tests.e2e.process import ServerProcess, clean_env, free_port
+
+SERVICES = ["hotelagg.inventory.v1.InventoryService", "hotelagg.search.v1.SearchService",
+            "hotelagg.booking.v1.BookingService", "hotelagg.partner.v1.PartnerService"]
+GRACE_SECONDS = 3
+
+
+def start_run(workdir) -> ServerProcess:
+    port = free_port()
+    env = clean_env(database_url=f"sqlite+aiosqlite:///{workdir / 'hotelagg.db'}", port=str(port),
+                    shutdown_grace_seconds=str(GRACE_SECONDS))
+    return ServerProcess(["run"], workdir, port, env)
+
+
+def pb_date(value) -> common_pb2.Date:
+    return common_pb2.Date(year=value.year, month=value.month, day=value.day)
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory):
+    with start_run(tmp_path_factory.mktemp("embedded")) as server:
+        server.wait_serving()
+        yield server
+
+
+def test_run_migrates_seeds_and_serves_every_service(embedded):
+    assert "seeded 24 demo hotels" in embedded.stdout()
+    assert f"on 127.0.0.1:{embedded.port}" in embedded.stdout()
+    for service in SERVICES:
+        assert embedded.health(service) == health_pb2.HealthCheckResponse.SERVING, service
+
+
+def test_list_hotels_pages_through_the_24_demo_hotels_with_3_room_types_each(embedded):
+    stub = inventory_pb2_grpc.InventoryServiceStub(embedded.channel)
+    pages, token = [], ""
+    while True:
+        page = stub.ListHotels(inv.ListHotelsRequest(page_size=7, page_token=token), timeout=10)
+        pages.append(page.hotels)
+        token = page.next_page_token
+        if not token:
+            break
+    assert [len(p) for p in pages] == [7, 7, 7, 3]
+    ids = [h.hotel_id for p in pages for h in p]
+    assert ids == sorted(set(ids)) and len(ids) == 24
+    for hotel in (h for p in pages for h in p):
+        assert sorted(rt.code for rt in hotel.room_types) == ["DLX", "FAM", "STD"], hotel.hotel_id
+    assert len({h.city for p in pages for h in p}) >= 4
+
+
+def test_availability_of_a_demo_hotel_is_a_year_of_priced_nights(embedded):
+    stub = inventory_pb2_grpc.InventoryServiceStub(embedded.channel)
+    today = datetime.now(timezone.utc).date()
+    reply = stub.GetAvailability(inv.GetAvailabilityRequest(
+        hotel_id="paris-grand-central", start_date=pb_date(today), end_date=pb_date(today + timedelta(days=366)),
+    ), timeout=10)
+    assert [rt.room_type_code for rt in reply.room_types] == ["DLX", "FAM", "STD"]
+    for room_type in reply.room_types:
+        assert 364 <= len(room_type.nights) <= 365, room_type.room_type_code
+        assert all(n.price.currency_code == "EUR" and n.price.amount_minor > 0 for n in room_type.nights)
+        assert all(n.available_rooms == n.total_rooms > 0 for n in room_type.nights)
+        assert room_type.etag
+
+
+def test_sigterm_exits_zero_within_the_grace_period_and_logs_shutting_down(tmp_path):
+    with start_run(tmp_path) as server:
+        server.wait_serving()
+        stub = inventory_pb2_grpc.InventoryServiceStub(server.channel)
+        assert len(stub.ListHotels(inv.ListHotelsRequest(page_size=100), timeout=10).hotels) == 24
+        started = time.monotonic()
+        assert server.terminate(timeout=GRACE_SECONDS + 2) == 0
+        assert time.monotonic() - started < GRACE_SECONDS + 2
+        entries = server.log_entries()
+        with pytest.raises(grpc.RpcError):
+            server.health(timeout=1)
+    shutting_down = [e for e in entries if e["message"] == "shutting down"]
+    assert len(shutting_down) == 1
+    assert shutting_down[0]["grace_seconds"] == GRACE_SECONDS
+    assert shutting_down[0]["level"] == "INFO"

@@ -1,0 +1,69 @@
+import os
+
+import pytest
+from pydantic import ValidationError
+
+from servers.runtime.config import Settings
+
+
+@pytest.fixture
+def env(monkeypatch):
+    """A clean HOTELAGG_* environment; returns a setter."""
+    for name in list(os.environ):
+        if name.startswith("HOTELAGG_"):
+            monkeypatch.delenv(name)
+
+    def set_env(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(f"HOTELAGG_{name.upper()}", value)
+
+    return set_env
+
+
+def test_defaults_are_the_embedded_mode(env):
+    settings = Settings()
+    assert settings.database_url == "sqlite+aiosqlite:///var/hotelagg.db"
+    assert (settings.redis_url, settings.amqp_url, settings.read_database_url) == (None, None, None)
+    assert (settings.host, settings.port, settings.log_level) == ("127.0.0.1", 50051, "INFO")
+    assert settings.idempotency_ttl_hours == 24
+
+
+def test_values_come_from_hotelagg_variables(env):
+    env(database_url="postgresql+psycopg://app@db:5432/hotelagg", port="6000", redis_url="redis://cache:6379/1",
+        shutdown_grace_seconds="2.5", log_level="DEBUG", db_pool_size="40")
+    settings = Settings()
+    assert settings.database_url == "postgresql+psycopg://app@db:5432/hotelagg"
+    assert (settings.port, settings.redis_url) == (6000, "redis://cache:6379/1")
+    assert (settings.shutdown_grace_seconds, settings.log_level, settings.db_pool_size) == (2.5, "DEBUG", 40)
+
+
+@pytest.mark.parametrize("url", [
+    "", "mysql://app@db/hotelagg", "sqlite:///var/hotelagg.db", "postgresql://app@db/hotelagg",
+    "postgresql+asyncpg://app@db/hotelagg",
+])
+def test_database_url_of_an_unsupported_driver_is_rejected(env, url):
+    env(database_url=url)
+    with pytest.raises(ValidationError, match="database_url"):
+        Settings()
+
+
+@pytest.mark.parametrize("name", ["redis_url", "amqp_url", "read_database_url"])
+def test_empty_optional_url_means_none(env, name):
+    env(**{name: ""})
+    assert getattr(Settings(), name) is None
+
+
+@pytest.mark.parametrize("name, value", [
+    ("port", "70000"), ("port", "-1"), ("port", "http"), ("webhook_port", "65536"),
+    ("log_level", "VERBOSE"), ("page_token_secret", "short"), ("shutdown_grace_seconds", "301"),
+    ("idempotency_ttl_hours", "12"), ("default_hold_ttl_seconds", "5"), ("db_pool_size", "0"),
+])
+def test_out_of_range_setting_is_rejected(env, name, value):
+    env(**{name: value})
+    with pytest.raises(ValidationError, match=name):
+        Settings()
+
+
+def test_unknown_hotelagg_variables_are_ignored(env):
+    env(require_services="1", something_new="x")
+    assert Settings().port == 50051
