@@ -24,8 +24,8 @@ def to_status_proto(error: ApiError, domain: str) -> status_pb2.Status:
             )
         )
     if error.retry_after_seconds is not None:
-        seconds = max(error.retry_after_seconds, 0.0)
-        delay = duration_pb2.Duration(seconds=int(seconds), nanos=round((seconds % 1) * 1e9) % 1_000_000_000)
+        delay = duration_pb2.Duration()
+        delay.FromNanoseconds(round(max(error.retry_after_seconds, 0.0) * 1e9))
         details.append(error_details_pb2.RetryInfo(retry_delay=delay))
     packed = []
     for detail in details:
