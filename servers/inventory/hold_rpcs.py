@@ -41,7 +41,7 @@ def _check_hold_id(hold_id: str) -> None:
 
 
 class HoldRpcs:
-    """Mixed into InventoryServicer, which provides db, idempotency, hub and default_hold_ttl."""
+    """Mixed into InventoryServicer, which provides db, idempotency, hub, hold_batcher and default_hold_ttl."""
 
     def _announce(self, uow: UnitOfWork, hotel_id: str, code: str, currency: str, cause: str,
                   nights: list[Night]) -> None:
@@ -64,14 +64,7 @@ class HoldRpcs:
         v.check(MIN_TTL <= ttl <= MAX_TTL, "ttl", "30 seconds to 24 hours")
         v.raise_if_any()
 
-        async def work(uow: UnitOfWork) -> pb.HoldInventoryResponse:
-            placed = await holds.place_hold(uow, request.hotel_id, request.room_type_code, check_in, check_out,
-                                            request.quantity, ttl, now)
-            self._announce(uow, request.hotel_id, request.room_type_code, placed.currency_code, changes.HOLD,
-                           placed.nights)
-            return pb.HoldInventoryResponse(hold=mapping.hold_proto(placed.hold, now))
-
-        return await self.idempotency.run(SCOPE + "HoldInventory", request, pb.HoldInventoryResponse, work)
+        return await self.hold_batcher.hold(request, check_in, check_out, ttl)
 
     async def ReleaseHold(self, request: pb.ReleaseHoldRequest, context) -> pb.ReleaseHoldResponse:
         _check_hold_id(request.hold_id)

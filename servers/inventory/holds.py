@@ -1,20 +1,18 @@
-"""Holds (SQL side): every night of a stay in one transaction, all or none (ARCHITECTURE §5.1–2).
+"""Holds (SQL side): reading a stay, releasing, committing and reclaiming expired holds.
 
-The database is the guard: one conditional UPDATE over the stay's nights, `available - held >= n`.
-It runs last before COMMIT, so the hot rows stay locked for as short a time as the statement itself.
+Placing holds is hold_batcher.py's: every night of a stay in one transaction, all or none, guarded
+by the database (`available - held >= n`).
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from servers.inventory import stays
 from servers.inventory.ari import find_room_type, night_from_row
 from servers.inventory.domain import Night
 from servers.runtime.errors import failed_precondition, not_found
@@ -25,7 +23,7 @@ HELD, RELEASED, COMMITTED, EXPIRED = "held", "released", "committed", "expired"
 _HOLD_COLUMNS = (holds.c.id, holds.c.hotel_id, holds.c.room_type_id, holds.c.check_in, holds.c.check_out,
                  holds.c.quantity, holds.c.status, holds.c.expires_at, holds.c.created_at, holds.c.version)
 
-_RETURNED = (inventory.c.night, inventory.c.total, inventory.c.available, inventory.c.held,
+NIGHT_COLUMNS = (inventory.c.night, inventory.c.total, inventory.c.available, inventory.c.held,
              inventory.c.price_minor, inventory.c.min_stay, inventory.c.max_stay, inventory.c.closed_to_arrival,
              inventory.c.closed_to_departure, inventory.c.stop_sell, inventory.c.version)
 
@@ -46,34 +44,7 @@ class HoldRecord:
     version: int
 
 
-@dataclass(frozen=True)
-class HoldResult:
-    hold: HoldRecord
-    currency_code: str
-    nights: list[Night]
-
-
-async def place_hold(uow: UnitOfWork, hotel_id: str, code: str, check_in: date, check_out: date,
-                     quantity: int, ttl: timedelta, now: datetime) -> HoldResult:
-    room_type, by_night = await _stay(uow.connection, hotel_id, code, check_in, check_out)
-    stays.check_restrictions(by_night, check_in, check_out)
-    if stays.first_short_night(by_night, check_in, check_out, quantity) is not None:
-        # Expired holds count as free at once: reclaim the ones on these nights, then look again.
-        await reclaim_expired(uow, now, room_type_id=room_type.id, start=check_in, end=check_out)
-        room_type, by_night = await _stay(uow.connection, hotel_id, code, check_in, check_out)
-        short = stays.first_short_night(by_night, check_in, check_out, quantity)
-        if short is not None:
-            raise stays.sold_out(short.night, short.sellable, quantity)
-    hold = HoldRecord(str(uuid.uuid4()), hotel_id, code, check_in, check_out, quantity, HELD, now + ttl, now, 1)
-    await uow.connection.execute(insert(holds).values(
-        id=hold.id, hotel_id=hotel_id, room_type_id=room_type.id, check_in=check_in, check_out=check_out,
-        quantity=quantity, status=HELD, expires_at=hold.expires_at, created_at=now, updated_at=now,
-    ))
-    nights = await _take_rooms(uow, room_type.id, check_in, check_out, quantity, now)
-    return HoldResult(hold, room_type.currency_code, nights)
-
-
-async def _stay(conn: AsyncConnection, hotel_id: str, code: str, check_in: date, check_out: date
+async def stay_nights(conn: AsyncConnection, hotel_id: str, code: str, check_in: date, check_out: date
                 ) -> tuple[Row, dict[date, Night]]:
     """The room type (with its hotel's currency) and the stay's nights, in one query.
 
@@ -82,7 +53,7 @@ async def _stay(conn: AsyncConnection, hotel_id: str, code: str, check_in: date,
     nights_on = and_(inventory.c.room_type_id == room_types.c.id, inventory.c.night >= check_in,
                      inventory.c.night <= check_out)
     query = (
-        select(room_types.c.id, hotels.c.currency_code, *(c.label(f"n_{c.name}") for c in _RETURNED))
+        select(room_types.c.id, hotels.c.currency_code, *(c.label(f"n_{c.name}") for c in NIGHT_COLUMNS))
         .join(hotels, hotels.c.id == room_types.c.hotel_id)
         .outerjoin(inventory, nights_on)
         .where(room_types.c.hotel_id == hotel_id, room_types.c.code == code)
@@ -97,26 +68,6 @@ async def _stay(conn: AsyncConnection, hotel_id: str, code: str, check_in: date,
     return rows[0], nights
 
 
-async def _take_rooms(uow: UnitOfWork, room_type_id: int, check_in: date, check_out: date, quantity: int,
-                      now: datetime) -> list[Night]:
-    statement = (
-        update(inventory)
-        .where(inventory.c.room_type_id == room_type_id, inventory.c.night >= check_in,
-               inventory.c.night < check_out, inventory.c.available - inventory.c.held >= quantity,
-               inventory.c.stop_sell == False)  # noqa: E712 - SQL, not Python
-        .values(held=inventory.c.held + quantity, version=inventory.c.version + 1, updated_at=now)
-        .returning(*_RETURNED)
-    )
-    rows = (await uow.connection.execute(statement)).all()
-    if len(rows) != (check_out - check_in).days:
-        # Someone took the last room between our read and this statement: the guard said no.
-        taken = {row.night for row in rows}
-        night = next(check_in + timedelta(days=i) for i in range((check_out - check_in).days)
-                     if check_in + timedelta(days=i) not in taken)
-        raise stays.sold_out(night, 0, quantity)
-    return sorted((night_from_row(row) for row in rows), key=lambda n: n.night)
-
-
 async def _move_rooms(uow: UnitOfWork, hold: Row, *, sold: bool, now: datetime) -> list[Night]:
     """Gives a hold's rooms back (released, expired) or turns them into sold rooms (committed)."""
     values = {"held": inventory.c.held - hold.quantity, "version": inventory.c.version + 1, "updated_at": now}
@@ -127,7 +78,7 @@ async def _move_rooms(uow: UnitOfWork, hold: Row, *, sold: bool, now: datetime) 
         .where(inventory.c.room_type_id == hold.room_type_id, inventory.c.night >= hold.check_in,
                inventory.c.night < hold.check_out)
         .values(**values)
-        .returning(*_RETURNED)
+        .returning(*NIGHT_COLUMNS)
     )
     rows = (await uow.connection.execute(statement)).all()
     return sorted((night_from_row(row) for row in rows), key=lambda n: n.night)

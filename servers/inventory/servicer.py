@@ -11,6 +11,7 @@ from hotelagg.inventory.v1 import inventory_pb2_grpc
 
 from servers.inventory import ari, catalog, changes, domain, holds, mapping
 from servers.inventory.changes import ChangeHub
+from servers.inventory.hold_batcher import HoldBatcher
 from servers.inventory.hold_rpcs import HoldRpcs
 from servers.inventory.mirror import Mirror
 from servers.inventory.sync_rpcs import SyncRpcs
@@ -39,6 +40,7 @@ class InventoryServicer(HoldRpcs, SyncRpcs, inventory_pb2_grpc.InventoryServiceS
         self.hub = hub
         self.mirror = mirror
         self.default_hold_ttl = default_hold_ttl
+        self.hold_batcher = HoldBatcher(db, idempotency, hub)
 
     async def CreateHotel(self, request: pb.CreateHotelRequest, context) -> pb.CreateHotelResponse:
         hotel = mapping.new_hotel(request, request.hotel_id or f"h-{uuid.uuid4().hex[:12]}")

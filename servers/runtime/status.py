@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+
 import grpc
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
@@ -37,8 +39,14 @@ def to_status_proto(error: ApiError, domain: str) -> status_pb2.Status:
     )
 
 
-def to_grpc_status(error: ApiError, domain: str) -> grpc.Status:
-    return rpc_status.to_status(to_status_proto(error, domain))
+class _Status(collections.namedtuple("_Status", ("code", "details", "trailing_metadata")), grpc.Status):
+    pass
+
+
+def to_grpc_status(error: ApiError, domain: str, metadata: tuple[tuple[str, str], ...] = ()) -> grpc.Status:
+    """The status to abort with: google.rpc.Status in grpc-status-details-bin, plus `metadata`."""
+    status = rpc_status.to_status(to_status_proto(error, domain))
+    return _Status(status.code, status.details, (*status.trailing_metadata, *metadata))
 
 
 def internal_error() -> ApiError:

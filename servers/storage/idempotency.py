@@ -11,12 +11,13 @@ request stores nothing, so the key may be used again once the client has fixed t
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from servers.runtime.errors import ApiError, aborted, failed_precondition, invalid
@@ -43,6 +44,15 @@ def _check_key(key: str) -> None:
         raise invalid("request_id", f"at most {MAX_KEY_LENGTH} printable characters")
 
 
+@dataclass(frozen=True)
+class Claim:
+    """One request's key, taken for the transaction that will store its answer."""
+
+    scope: str
+    key: str
+    digest: str
+
+
 class Idempotency:
     def __init__(self, db: Database, ttl: timedelta = timedelta(hours=24)) -> None:
         self.db = db
@@ -60,35 +70,66 @@ class Idempotency:
 
         `work` must not commit; its changes commit together with the stored response.
         """
-        key = request.request_id  # type: ignore[attr-defined]
-        _check_key(key)
-        digest = request_hash(request)
-        if (scope, key) in self._in_flight:
-            raise _in_progress(key)
-        self._in_flight.add((scope, key))
+        claim = self.enter(scope, request)
         try:
             async with self.db.unit_of_work() as uow:
-                stored = await _claim(uow, scope, key, digest)
-                if stored is not None:
-                    return response_type.FromString(stored)
+                found = (await self.claim_all(uow, [claim]))[claim]
+                if isinstance(found, ApiError):
+                    raise found
+                if found is not None:
+                    return response_type.FromString(found)
                 response = await work(uow)
-                await self._store(uow, scope, key, digest, response)
+                await self.store_all(uow, [(claim, response)])
                 await uow.commit()
                 return response
         finally:
-            self._in_flight.discard((scope, key))
+            self.leave(claim)
 
-    async def _store(self, uow: UnitOfWork, scope: str, key: str, digest: str, response: Message) -> None:
+    def enter(self, scope: str, request: Message) -> Claim:
+        """Checks the key and marks it in flight in this process (a duplicate in flight: ABORTED)."""
+        key = request.request_id  # type: ignore[attr-defined]
+        _check_key(key)
+        if (scope, key) in self._in_flight:
+            raise _in_progress(key)
+        self._in_flight.add((scope, key))
+        return Claim(scope, key, request_hash(request))
+
+    def leave(self, claim: Claim) -> None:
+        self._in_flight.discard((claim.scope, claim.key))
+
+    async def claim_all(self, uow: UnitOfWork, claims: list[Claim]) -> dict[Claim, bytes | ApiError | None]:
+        """For each claim: None (run it), the stored response (replay it), or the error to answer."""
+        if uow.is_sqlite:
+            rows = await _read_keys(uow, claims)
+        else:
+            rows = await _lock_and_read_keys(uow, claims)
+        found: dict[Claim, bytes | ApiError | None] = {}
+        for claim in claims:
+            row = rows.get((claim.scope, claim.key))
+            if row is not None and row.locked is False:
+                found[claim] = _in_progress(claim.key)
+            elif row is None or row.request_hash is None:
+                found[claim] = None
+            elif row.request_hash != claim.digest:
+                found[claim] = failed_precondition(
+                    "IDEMPOTENCY_KEY_REUSED", "this request_id was used for a different request", request_id=claim.key
+                )
+            else:
+                found[claim] = row.response
+        return found
+
+    async def store_all(self, uow: UnitOfWork, answered: list[tuple[Claim, Message]]) -> None:
+        if not answered:
+            return
         now = datetime.now(timezone.utc)
+        rows = [dict(scope=c.scope, key=c.key, request_hash=c.digest, status="done",
+                     response=r.SerializeToString(deterministic=True), locked_until=now, created_at=now,
+                     expires_at=now + self.ttl) for c, r in answered]
         try:
-            await uow.connection.execute(_INSERT, dict(
-                scope=scope, key=key, request_hash=digest, status="done",
-                response=response.SerializeToString(deterministic=True),
-                locked_until=now, created_at=now, expires_at=now + self.ttl,
-            ))
+            await uow.connection.execute(_INSERT, rows)
         except IntegrityError:
             # Another replica finished the same key first (possible only without the advisory lock).
-            raise _in_progress(key) from None
+            raise _in_progress(answered[0][0].key) from None
 
     async def purge_expired(self) -> int:
         async with self.db.unit_of_work() as uow:
@@ -99,37 +140,36 @@ class Idempotency:
             return result.rowcount
 
 
-# Whether another transaction holds the key (PostgreSQL only), and what was stored under it: one round trip.
-_LOCK_AND_READ = select(
-    func.pg_try_advisory_xact_lock(func.hashtextextended(bindparam("lock_name"), 0)).label("locked"),
-    select(keys.c.request_hash).where(keys.c.scope == bindparam("scope"), keys.c.key == bindparam("key"))
-    .scalar_subquery().label("request_hash"),
-    select(keys.c.response).where(keys.c.scope == bindparam("scope"), keys.c.key == bindparam("key"))
-    .scalar_subquery().label("response"),
-)
-_READ = select(keys.c.request_hash, keys.c.response).where(
-    keys.c.scope == bindparam("scope"), keys.c.key == bindparam("key"))
+class _KeyRow(NamedTuple):
+    locked: bool | None
+    request_hash: str | None
+    response: bytes | None
 
 
-async def _claim(uow: UnitOfWork, scope: str, key: str, digest: str) -> bytes | None:
-    """Takes the key for this transaction; returns the stored response if the key was done before."""
-    if uow.is_sqlite:
-        row = (await uow.connection.execute(_READ, {"scope": scope, "key": key})).first()
-    else:
-        # Keys are printable, so a newline cannot occur in one: scope and key stay apart.
-        params = {"lock_name": f"{scope}\n{key}", "scope": scope, "key": key}
-        row = (await uow.connection.execute(_LOCK_AND_READ, params)).one()
-        if not row.locked:
-            raise _in_progress(key)
-        if row.request_hash is None:
-            return None
-    if row is None:
-        return None
-    if row.request_hash != digest:
-        raise failed_precondition(
-            "IDEMPOTENCY_KEY_REUSED", "this request_id was used for a different request", request_id=key
-        )
-    return row.response
+# Takes every key's transaction-scoped advisory lock and reads what was stored under it, in one
+# round trip. Keys are printable, so a newline cannot occur in one: scope and key stay apart.
+_LOCK_AND_READ = text("""
+    SELECT k.scope, k.name, pg_try_advisory_xact_lock(hashtextextended(k.scope || E'\\n' || k.name, 0)) AS locked,
+           stored.request_hash, stored.response
+    FROM unnest(CAST(:scopes AS text[]), CAST(:names AS text[])) AS k(scope, name)
+    LEFT JOIN idempotency_keys AS stored ON stored.scope = k.scope AND stored.key = k.name
+""")
+
+
+async def _lock_and_read_keys(uow: UnitOfWork, claims: list[Claim]) -> dict[tuple[str, str], _KeyRow]:
+    params = {"scopes": [c.scope for c in claims], "names": [c.key for c in claims]}
+    result = await uow.connection.execute(_LOCK_AND_READ, params)
+    return {(r.scope, r.name): _KeyRow(r.locked, r.request_hash, r.response) for r in result}
+
+
+async def _read_keys(uow: UnitOfWork, claims: list[Claim]) -> dict[tuple[str, str], _KeyRow]:
+    rows: dict[tuple[str, str], _KeyRow] = {}
+    for scope in {c.scope for c in claims}:
+        query = select(keys.c.key, keys.c.request_hash, keys.c.response).where(
+            keys.c.scope == scope, keys.c.key.in_([c.key for c in claims if c.scope == scope]))
+        for r in await uow.connection.execute(query):
+            rows[(scope, r.key)] = _KeyRow(None, r.request_hash, r.response)
+    return rows
 
 
 def _in_progress(key: str) -> ApiError:

@@ -46,14 +46,14 @@ async def test_request_id_sent_comes_back(channel):
     await make_hotel(stub)
     call = stub.GetHotel(inv.GetHotelRequest(hotel_id="test-hotel"), metadata=((REQUEST_ID, "trace-7f3a"),))
     await call
-    assert dict(await call.initial_metadata())[REQUEST_ID] == "trace-7f3a"
+    assert dict(await call.trailing_metadata())[REQUEST_ID] == "trace-7f3a"
 
 
 async def test_request_id_comes_back_on_an_error_too(channel):
     call = inventory_stub(channel).GetHotel(inv.GetHotelRequest(hotel_id="ghost-hotel"),
                                             metadata=((REQUEST_ID, "trace-404"),))
     assert (await fails(call)).code == grpc.StatusCode.NOT_FOUND
-    assert dict(await call.initial_metadata())[REQUEST_ID] == "trace-404"
+    assert dict(await call.trailing_metadata())[REQUEST_ID] == "trace-404"
 
 
 async def test_request_without_an_id_gets_a_new_one_each_time(channel):
@@ -62,7 +62,7 @@ async def test_request_without_an_id_gets_a_new_one_each_time(channel):
     for _ in range(2):
         call = stub.ListHotels(inv.ListHotelsRequest())
         await call
-        ids.append(dict(await call.initial_metadata()).get(REQUEST_ID))
+        ids.append(dict(await call.trailing_metadata()).get(REQUEST_ID))
     assert all(ids) and ids[0] != ids[1]
 
 
@@ -71,4 +71,4 @@ async def test_unbuilt_rpc_carries_the_request_id(channel):
         search_pb2.SearchAvailabilityRequest(), metadata=((REQUEST_ID, "trace-search"),)
     )
     assert (await fails(call)).code == grpc.StatusCode.UNIMPLEMENTED
-    assert dict(await call.initial_metadata())[REQUEST_ID] == "trace-search"
+    assert dict(await call.trailing_metadata())[REQUEST_ID] == "trace-search"
