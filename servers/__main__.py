@@ -1,7 +1,8 @@
 """python -m servers serve|run|migrate|seed
 
   serve [--service NAME ...] [--port P]   serve some or all services (production: one per process)
-  run                                     the embedded default: migrate, seed demo data, serve everything
+  run                                     the embedded default: migrate, seed demo data, serve everything,
+                                          with the sandbox channel manager beside it
   migrate                                 upgrade the database to the latest schema
   seed                                    add the demo hotels (idempotent)
 """
@@ -63,7 +64,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "serve":
         asyncio.run(_serve(args.service or list(SERVICE_NAMES), args.port))
     elif args.command == "run":
-        asyncio.run(_serve(list(SERVICE_NAMES), None))
+        from servers.embedded import run
+
+        asyncio.run(run(settings))
 
 
 if __name__ == "__main__":

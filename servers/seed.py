@@ -28,6 +28,15 @@ HOTEL_NAMES = ["Grand Central", "Riverside Inn", "Old Town Suites", "Harbour Vie
 # code, name, max occupancy, rooms, price factor
 ROOM_TYPES = [("STD", "Standard Double", 2, 20, 1.0), ("DLX", "Deluxe King", 2, 10, 1.45), ("FAM", "Family Suite", 4, 5, 2.1)]
 NIGHTS = 365
+# Mirrored from the sandbox channel manager (its demo hotels): their ARI comes from there.
+SANDBOX_HOTELS = [
+    ("rome-colosseo", "Hotel Colosseo Sandbox", "CM-ROM-1", (41.8902, 12.4922)),
+    ("rome-trastevere", "Albergo Trastevere Sandbox", "CM-ROM-2", (41.8894, 12.4700)),
+    ("rome-navona", "Palazzo Navona Sandbox", "CM-ROM-3", (41.8992, 12.4731)),
+    ("rome-termini", "Termini Comfort Sandbox", "CM-ROM-4", (41.9010, 12.5010)),
+]
+SANDBOX_ROOM_TYPES = [("STD", "Standard double", 2, 12, 0), ("DLX", "Deluxe double", 2, 6, 0),
+                      ("FAM", "Family room", 4, 3, 0)]
 
 
 def _slug(text: str) -> str:
@@ -54,6 +63,16 @@ def demo_hotels() -> list[dict]:
                 }
             )
     return rows
+
+
+def sandbox_hotels(base_url: str) -> list[dict]:
+    return [
+        {"id": hotel_id, "name": name, "city": "Rome", "city_key": "rome", "country_code": "IT",
+         "latitude": lat, "longitude": lon, "time_zone": "Europe/Rome", "currency_code": "EUR",
+         "overbooking_allowance": 0, "channel_manager_id": "sandbox", "channel_manager_url": base_url,
+         "channel_manager_hotel_code": code}
+        for hotel_id, name, code, (lat, lon) in SANDBOX_HOTELS
+    ]
 
 
 def _price(base: int, factor: float, hotel_index: int, night: date) -> int:
@@ -123,4 +142,23 @@ async def seed(db: Database, start: date | None = None) -> int:
         await conn.execute(insert(inventory), rows)
         await uow.commit()
     log.info("seeded demo data", extra={"hotels": len(missing), "nights": len(rows)})
+    return len(missing)
+
+
+async def seed_sandbox_hotels(db: Database, base_url: str) -> int:
+    """Links the sandbox channel manager's demo hotels (their nights come from it, by the poller)."""
+    now = datetime.now(timezone.utc)
+    async with db.unit_of_work() as uow:
+        conn = uow.connection
+        existing = set((await conn.execute(select(hotels.c.id))).scalars())
+        missing = [h for h in sandbox_hotels(base_url) if h["id"] not in existing]
+        if not missing:
+            return 0
+        await conn.execute(insert(hotels), [{**h, "created_at": now, "updated_at": now} for h in missing])
+        await conn.execute(insert(room_types), [
+            {"hotel_id": h["id"], "code": code, "name": name, "max_occupancy": occ, "total_rooms": rooms,
+             "created_at": now, "updated_at": now}
+            for h in missing for code, name, occ, rooms, _ in SANDBOX_ROOM_TYPES
+        ])
+        await uow.commit()
     return len(missing)

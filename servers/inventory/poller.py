@@ -85,8 +85,7 @@ class ChannelPoller:
         async with self.db.reading() as conn:
             cursor = await sync.cursor_of(conn, hotel.channel_manager_id, hotel.id)
         if not cursor:
-            await self._load(hotel, client)
-            return 0
+            cursor = await self._load(hotel, client)
         applied = 0
         while True:
             batch = await client.changes(hotel.channel_manager_hotel_code, cursor, PAGE)
@@ -100,7 +99,7 @@ class ChannelPoller:
                 return applied
             cursor = outcome.last_sequence
 
-    async def _load(self, hotel: Row, client: ChannelManagerClient) -> None:
+    async def _load(self, hotel: Row, client: ChannelManagerClient) -> int:
         start = date.today()
         ari = await client.availability(hotel.channel_manager_hotel_code, start, start + timedelta(days=LOAD_NIGHTS))
         async with self.db.unit_of_work() as uow:
@@ -109,3 +108,4 @@ class ChannelPoller:
         log.info("hotel loaded from its channel manager",
                  extra={"hotel_id": hotel.id, "sequence": ari.sequence,
                         "nights": sum(len(n) for n in outcome.changed.values())})
+        return ari.sequence

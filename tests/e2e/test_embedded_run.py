@@ -18,7 +18,8 @@ GRACE_SECONDS = 3
 def start_run(workdir) -> ServerProcess:
     port = free_port()
     env = clean_env(database_url=f"sqlite+aiosqlite:///{workdir / 'hotelagg.db'}", port=str(port),
-                    shutdown_grace_seconds=str(GRACE_SECONDS))
+                    shutdown_grace_seconds=str(GRACE_SECONDS), webhook_port=str(free_port()),
+                    sandbox_port=str(free_port()))
     return ServerProcess(["run"], workdir, port, env)
 
 
@@ -40,7 +41,7 @@ def test_run_migrates_seeds_and_serves_every_service(embedded):
         assert embedded.health(service) == health_pb2.HealthCheckResponse.SERVING, service
 
 
-def test_list_hotels_pages_through_the_24_demo_hotels_with_3_room_types_each(embedded):
+def test_list_hotels_pages_through_the_28_demo_hotels_with_3_room_types_each(embedded):
     stub = inventory_pb2_grpc.InventoryServiceStub(embedded.channel)
     pages, token = [], ""
     while True:
@@ -49,9 +50,11 @@ def test_list_hotels_pages_through_the_24_demo_hotels_with_3_room_types_each(emb
         token = page.next_page_token
         if not token:
             break
-    assert [len(p) for p in pages] == [7, 7, 7, 3]
+    assert [len(p) for p in pages] == [7, 7, 7, 7]
     ids = [h.hotel_id for p in pages for h in p]
-    assert ids == sorted(set(ids)) and len(ids) == 24
+    # 24 direct hotels and the sandbox channel manager's 4 in Rome
+    assert ids == sorted(set(ids)) and len(ids) == 28
+    assert sum(h.HasField("channel_manager") for p in pages for h in p) == 4
     for hotel in (h for p in pages for h in p):
         assert sorted(rt.code for rt in hotel.room_types) == ["DLX", "FAM", "STD"], hotel.hotel_id
     assert len({h.city for p in pages for h in p}) >= 4
@@ -71,11 +74,25 @@ def test_availability_of_a_demo_hotel_is_a_year_of_priced_nights(embedded):
         assert room_type.etag
 
 
+def test_mirrored_hotel_is_loaded_from_the_sandbox_channel_manager(embedded):
+    stub = inventory_pb2_grpc.InventoryServiceStub(embedded.channel)
+    today = datetime.now(timezone.utc).date()
+    request = inv.GetAvailabilityRequest(hotel_id="rome-colosseo", room_type_code="STD", start_date=pb_date(today),
+                                         end_date=pb_date(today + timedelta(days=30)))
+    deadline = time.monotonic() + 20
+    nights = []
+    while time.monotonic() < deadline and len(nights) < 30:
+        nights = stub.GetAvailability(request, timeout=10).room_types[0].nights
+        time.sleep(0.2)
+    assert len(nights) == 30
+    assert all(n.total_rooms == 12 and n.price.amount_minor > 0 for n in nights)
+
+
 def test_sigterm_exits_zero_within_the_grace_period_and_logs_shutting_down(tmp_path):
     with start_run(tmp_path) as server:
         server.wait_serving()
         stub = inventory_pb2_grpc.InventoryServiceStub(server.channel)
-        assert len(stub.ListHotels(inv.ListHotelsRequest(page_size=100), timeout=10).hotels) == 24
+        assert len(stub.ListHotels(inv.ListHotelsRequest(page_size=100), timeout=10).hotels) == 28
         started = time.monotonic()
         assert server.terminate(timeout=GRACE_SECONDS + 2) == 0
         assert time.monotonic() - started < GRACE_SECONDS + 2

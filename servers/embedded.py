@@ -1,0 +1,101 @@
+"""`python -m servers run`: the whole system on one machine, nothing to install but Python.
+
+Every service in one process on SQLite with the in-process cache and queue, and beside it, as a
+process of its own like a real one, the sandbox channel manager: its Rome hotels are mirrored here
+through signed webhooks and the change-feed poller, while its competing channels sell rooms too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+import sys
+import time
+
+import aiohttp
+
+from servers import app
+from servers.inventory.webhooks import webhook_path
+from servers.runtime.config import ChannelManagerSettings, Settings
+from servers.runtime.server import serve_until_signalled
+from servers.seed import seed_sandbox_hotels
+from servers.storage.database import Database
+
+log = logging.getLogger("hotelagg.embedded")
+
+SANDBOX_ID = "sandbox"
+SANDBOX_KEY = "sandbox-key"
+# Fine for a demo on one machine; a real channel manager's secret comes from HOTELAGG_CHANNEL_MANAGERS.
+SANDBOX_WEBHOOK_SECRET = "embedded-sandbox-webhook-secret"
+
+
+def with_sandbox(settings: Settings, port: int) -> Settings:
+    if SANDBOX_ID in settings.channel_managers:
+        return settings
+    sandbox = ChannelManagerSettings(base_url=f"http://127.0.0.1:{port}", api_key=SANDBOX_KEY,
+                                     webhook_secret=SANDBOX_WEBHOOK_SECRET)
+    return settings.model_copy(update={"channel_managers": {**settings.channel_managers, SANDBOX_ID: sandbox}})
+
+
+def start_sandbox(port: int, competitor_rate: float, log_path: str) -> subprocess.Popen:
+    """The sandbox as a process of its own; its log goes to a file, ours stays JSON on stderr."""
+    args = [sys.executable, "-m", "sandbox.channel_manager", "--port", str(port), "--api-key", SANDBOX_KEY,
+            "--seed-demo", "--competitor-rate", str(competitor_rate)]
+    os.makedirs(os.path.dirname(log_path) or ".", exist_ok=True)
+    with open(log_path, "ab") as log_file:
+        return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file)
+
+
+async def wait_until_up(base_url: str, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            try:
+                async with session.get(f"{base_url}/health") as reply:
+                    if reply.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+    raise TimeoutError(f"the sandbox channel manager at {base_url} did not start")
+
+
+async def subscribe(cm: ChannelManagerSettings, webhook_url: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{cm.base_url}/subscriptions", headers={"X-Api-Key": cm.api_key},
+                                json={"url": webhook_url, "secret": cm.webhook_secret}) as reply:
+            reply.raise_for_status()
+
+
+async def _link_sandbox_hotels(settings: Settings, base_url: str) -> None:
+    db = Database(settings.database_url)
+    try:
+        await seed_sandbox_hotels(db, base_url)
+    finally:
+        await db.dispose()
+
+
+async def run(settings: Settings) -> None:
+    sandbox_port = int(os.environ.get("HOTELAGG_SANDBOX_PORT", "8090"))
+    rate = float(os.environ.get("HOTELAGG_SANDBOX_COMPETITOR_RATE", "0.2"))
+    settings = with_sandbox(settings, sandbox_port)
+    cm = settings.channel_managers[SANDBOX_ID]
+    log_path = os.environ.get("HOTELAGG_SANDBOX_LOG", "var/sandbox-channel-manager.log")
+    sandbox = start_sandbox(sandbox_port, rate, log_path)
+    try:
+        await wait_until_up(cm.base_url)
+        await _link_sandbox_hotels(settings, cm.base_url)
+        running = await app.start(settings)
+        webhook_port = running.context["webhook_port"]
+        await subscribe(cm, f"http://127.0.0.1:{webhook_port}{webhook_path(SANDBOX_ID)}")
+        print(f"hotelagg serving every service on {settings.host}:{running.port}; webhooks on :{webhook_port}; "
+              f"sandbox channel manager on :{sandbox_port}", flush=True)
+        await serve_until_signalled(running, settings.shutdown_grace_seconds)
+    finally:
+        sandbox.terminate()
+        try:
+            sandbox.wait(10)
+        except subprocess.TimeoutExpired:
+            sandbox.kill()
