@@ -25,12 +25,17 @@ class Mirror:
         now = datetime.now(timezone.utc)
         outcome = await sync.apply_events(uow, hotel.channel_manager_id, hotel.id, events, now)
         self._announce(uow, hotel, outcome, now)
-        if outcome.gap:
+        if outcome.gap or outcome.stale:
+            # A gap: the missing events are in the change feed. A new event behind our cursor: the
+            # source may have started its sequence again; the poll finds out and reloads if so.
             uow.after_commit(self._gap_seen(hotel.id))
         return outcome
 
-    async def load(self, uow: UnitOfWork, hotel: Row, ari: HotelAri) -> sync.SyncOutcome:
-        """A full ARI read: every night as a snapshot at the sequence the read included."""
+    async def load(self, uow: UnitOfWork, hotel: Row, ari: HotelAri, restart: bool = False) -> sync.SyncOutcome:
+        """A full ARI read: every night as a snapshot at the sequence the read included.
+
+        `restart`: the source's sequence went back, so the read replaces nights whatever their sequence.
+        """
         now = datetime.now(timezone.utc)
         outcome = sync.SyncOutcome()
         codes = await sync.room_type_ids(uow, hotel.id)
@@ -38,7 +43,7 @@ class Mirror:
             if room_type.code in codes:
                 event = ChannelEvent(f"load-{ari.sequence}-{room_type.code}", ari.hotel_code, ari.sequence, now,
                                      Snapshot(room_type.code, room_type.nights))
-                await sync.apply_snapshot(uow, hotel.id, codes[room_type.code], event, now, outcome)
+                await sync.apply_snapshot(uow, hotel.id, codes[room_type.code], event, now, outcome, restart)
         await sync.set_cursor(uow, hotel.channel_manager_id, hotel.id, ari.sequence, now)
         outcome.last_sequence = ari.sequence
         self._announce(uow, hotel, outcome, now)

@@ -89,6 +89,11 @@ class ChannelPoller:
         applied = 0
         while True:
             batch = await client.changes(hotel.channel_manager_hotel_code, cursor, PAGE)
+            if batch.latest < cursor:
+                log.warning("channel manager's sequence went back: reloading the hotel",
+                            extra={"hotel_id": hotel.id, "cursor": cursor, "latest": batch.latest})
+                cursor = await self._load(hotel, client, restart=True)
+                continue
             if not batch.events:
                 return applied
             async with self.db.unit_of_work() as uow:
@@ -99,11 +104,11 @@ class ChannelPoller:
                 return applied
             cursor = outcome.last_sequence
 
-    async def _load(self, hotel: Row, client: ChannelManagerClient) -> int:
+    async def _load(self, hotel: Row, client: ChannelManagerClient, restart: bool = False) -> int:
         start = date.today()
         ari = await client.availability(hotel.channel_manager_hotel_code, start, start + timedelta(days=LOAD_NIGHTS))
         async with self.db.unit_of_work() as uow:
-            outcome = await self.mirror.load(uow, hotel, ari)
+            outcome = await self.mirror.load(uow, hotel, ari, restart)
             await uow.commit()
         log.info("hotel loaded from its channel manager",
                  extra={"hotel_id": hotel.id, "sequence": ari.sequence,

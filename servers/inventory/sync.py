@@ -200,7 +200,8 @@ async def _collect(uow: UnitOfWork, keys: list[tuple[int, object]], outcome: Syn
 
 
 async def apply_snapshot(uow: UnitOfWork, hotel_id: str, room_type_id: int, event: ChannelEvent,
-                          now: datetime, outcome: SyncOutcome) -> None:
+                          now: datetime, outcome: SyncOutcome, restart: bool = False) -> None:
+    """Upserts the nights; `restart`: the source began its sequence again, so ours are not newer."""
     snapshot: Snapshot = event.change
     rows = [{"room_type_id": room_type_id, "hotel_id": hotel_id, "night": n.date, "total": n.total,
              "available": n.available, "held": 0, "price_minor": n.price_minor,
@@ -210,11 +211,11 @@ async def apply_snapshot(uow: UnitOfWork, hotel_id: str, room_type_id: int, even
              "version": 1, "source_sequence": event.sequence, "source_updated_at": now, "updated_at": now}
             for n in snapshot.nights]
     for start in range(0, len(rows), _CHUNK):
-        returned = await _upsert_nights(uow, rows[start:start + _CHUNK])
+        returned = await _upsert_nights(uow, rows[start:start + _CHUNK], restart)
         outcome.changed[snapshot.room_type_code].extend(night_from_row(row) for row in returned)
 
 
-async def _upsert_nights(uow: UnitOfWork, rows: list[dict]) -> list[Row]:
+async def _upsert_nights(uow: UnitOfWork, rows: list[dict], restart: bool) -> list[Row]:
     statement = insert_on_conflict(inventory, uow.is_sqlite).values(rows)
     excluded = statement.excluded
     statement = statement.on_conflict_do_update(
@@ -226,6 +227,7 @@ async def _upsert_nights(uow: UnitOfWork, rows: list[dict]) -> list[Row]:
             "version": inventory.c.version + 1,
         },
         # A stale absolute snapshot never overwrites a newer one.
-        where=(inventory.c.source_sequence.is_(None)) | (inventory.c.source_sequence < excluded.source_sequence),
+        where=None if restart else (
+            inventory.c.source_sequence.is_(None) | (inventory.c.source_sequence < excluded.source_sequence)),
     ).returning(*_RETURNED)
     return list((await uow.connection.execute(statement)).all())
