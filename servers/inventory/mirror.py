@@ -49,6 +49,11 @@ class Mirror:
         self._announce(uow, hotel, outcome, now)
         return outcome
 
+    async def room_type_added(self, uow: UnitOfWork, hotel_id: str) -> None:
+        """A channel-managed hotel's new room type has no nights yet: load the hotel whole again."""
+        if await sync.forget_cursor(uow, hotel_id):
+            uow.after_commit(self._gap_seen(hotel_id))
+
     def _gap_seen(self, hotel_id: str):
         async def request_poll() -> None:
             self.on_gap(hotel_id)

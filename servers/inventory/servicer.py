@@ -83,6 +83,7 @@ class InventoryServicer(HoldRpcs, SyncRpcs, inventory_pb2_grpc.InventoryServiceS
 
         async def work(uow: UnitOfWork) -> pb.CreateRoomTypeResponse:
             row = await catalog.create_room_type(uow, request.hotel_id, room_type, _now())
+            await self.mirror.room_type_added(uow, request.hotel_id)
             return pb.CreateRoomTypeResponse(room_type=mapping.room_type_proto(row))
 
         return await self.idempotency.run(SCOPE + "CreateRoomType", request, pb.CreateRoomTypeResponse, work)

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, select, update
+from sqlalchemy import bindparam, case, delete, select, update
 from sqlalchemy.engine import Row
 
 from clients.channel_managers import ChannelEvent, Delta, Snapshot
@@ -78,6 +78,12 @@ async def set_cursor(uow: UnitOfWork, source: str, hotel_id: str, sequence: int,
     """After a full ARI load: everything up to `sequence` is in the mirror."""
     await _lock_cursor(uow, source, hotel_id, now)
     await _advance(uow, source, hotel_id, sequence, now)
+
+
+async def forget_cursor(uow: UnitOfWork, hotel_id: str) -> bool:
+    """Makes the next poll load the hotel whole; False if the hotel was never synced."""
+    result = await uow.connection.execute(delete(sync_cursors).where(sync_cursors.c.hotel_id == hotel_id))
+    return result.rowcount > 0
 
 
 async def cursor_of(conn, source: str, hotel_id: str) -> int | None:
