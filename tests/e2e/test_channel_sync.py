@@ -14,7 +14,6 @@ import time
 import uuid
 
 import aiohttp
-import pytest
 
 from clients.channel_managers import sign
 from servers.inventory.poller import PAGE
