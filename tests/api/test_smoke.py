@@ -1,4 +1,3 @@
-import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hotelagg.inventory.v1 import inventory_pb2 as inv
 

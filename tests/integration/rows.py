@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import func, insert, select
 
 from servers.storage.database import Database
-from servers.storage.tables import hotels, inventory, room_types
+from servers.storage.tables import hotels, room_types
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 NIGHT = date(2026, 6, 1)
