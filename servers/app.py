@@ -13,7 +13,7 @@ from hotelagg.search.v1 import search_pb2, search_pb2_grpc
 from clients.breaker import AsyncCircuitBreaker
 from clients.channel_managers import ChannelManagerClient, HttpChannelManagerClient
 from servers.booking.servicer import BookingServicer
-from servers.cache import night_cache
+from servers.cache import NightCache, night_cache
 from servers.inventory.changes import ChangeHub, cache_writer
 from servers.inventory.jobs import sweep_expired_holds
 from servers.inventory.mirror import Mirror
@@ -25,6 +25,8 @@ from servers.runtime.config import SERVICE_NAMES, Settings
 from servers.runtime.jobs import BackgroundJobs
 from servers.runtime.paging import PageTokens
 from servers.runtime.server import RunningServer, ServiceRegistration, create_server
+from servers.search.directory import HotelDirectory
+from servers.search.nights import NightSource
 from servers.search.servicer import SearchServicer
 from servers.storage.database import Database
 from servers.storage.idempotency import Idempotency
@@ -46,23 +48,25 @@ def channel_manager_clients(settings: Settings) -> dict[str, ChannelManagerClien
     }
 
 
-def registrations(settings: Settings, db: Database, hub: ChangeHub, mirror: Mirror,
-                  services: Sequence[str]) -> list[ServiceRegistration]:
+def registrations(settings: Settings, db: Database, hub: ChangeHub, mirror: Mirror, cache: NightCache,
+                  clients: dict[str, ChannelManagerClient], services: Sequence[str]) -> list[ServiceRegistration]:
     unknown = set(services) - set(SERVICE_NAMES)
     if unknown:
         raise ValueError(f"unknown services {sorted(unknown)}; known: {', '.join(SERVICE_NAMES)}")
     idempotency = Idempotency(db, timedelta(hours=settings.idempotency_ttl_hours))
     page_tokens = PageTokens(settings.page_token_secret)
+    directory = HotelDirectory(db, settings.hotel_cache_ttl_seconds)
     builders = {
         "inventory": lambda: ServiceRegistration(
             _full_name(inventory_pb2, "InventoryService"),
             inventory_pb2_grpc.add_InventoryServiceServicer_to_server,
             InventoryServicer(db, idempotency, page_tokens, hub, mirror,
-                              timedelta(seconds=settings.default_hold_ttl_seconds)),
+                              timedelta(seconds=settings.default_hold_ttl_seconds), directory.forget),
         ),
         "search": lambda: ServiceRegistration(
             _full_name(search_pb2, "SearchService"), search_pb2_grpc.add_SearchServiceServicer_to_server,
-            SearchServicer(),
+            SearchServicer(directory, NightSource(db, cache, clients, settings.search_freshness_seconds),
+                           page_tokens),
         ),
         "booking": lambda: ServiceRegistration(
             _full_name(booking_pb2, "BookingService"), booking_pb2_grpc.add_BookingServiceServicer_to_server,
@@ -84,23 +88,24 @@ async def start(settings: Settings, services: Sequence[str] = SERVICE_NAMES, por
     hub = ChangeHub()
     hub.add_listener(cache_writer(cache))
     mirror = Mirror(hub)
+    clients = channel_manager_clients(settings)
     running = await create_server(
-        registrations(settings, db, hub, mirror, services), settings.host, settings.port if port is None else port
+        registrations(settings, db, hub, mirror, cache, clients, services), settings.host,
+        settings.port if port is None else port,
     )
     jobs = BackgroundJobs()
-    running.context.update(db=db, cache=cache, hub=hub, mirror=mirror)
+    running.context.update(db=db, cache=cache, hub=hub, mirror=mirror, clients=clients)
+    running.on_stop.extend(client.aclose for client in clients.values())
     if "inventory" in services:
         jobs.start(settings.hold_sweep_interval_seconds, "hold-sweeper", lambda: sweep_expired_holds(db, hub))
-        clients = channel_manager_clients(settings)
         poller = ChannelPoller(db, mirror, clients, settings.poll_interval_seconds)
         jobs.start(settings.poll_interval_seconds, "channel-poller", poller.run)
         webhooks, bound = await start_webhook_server(
             create_webhook_app(db, mirror, settings.channel_managers, settings.webhook_tolerance_seconds),
             settings.host, settings.webhook_port if webhook_port is None else webhook_port,
         )
-        running.context.update(poller=poller, webhook_port=bound, clients=clients)
+        running.context.update(poller=poller, webhook_port=bound)
         running.on_stop.append(webhooks.cleanup)
-        running.on_stop.extend(client.aclose for client in clients.values())
     running.on_stop[:0] = [jobs.stop]
     running.on_stop.extend([cache.close, db.dispose])
     return running

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy.engine import Row
 
@@ -86,6 +86,14 @@ class ChannelPoller:
             cursor = await sync.cursor_of(conn, hotel.channel_manager_id, hotel.id)
         if not cursor:
             cursor = await self._load(hotel, client)
+        applied = await self._follow(hotel, client, cursor)
+        # Heard from the source just now: search trusts the mirror for the freshness bound.
+        async with self.db.unit_of_work() as uow:
+            await sync.mark_polled(uow, hotel.channel_manager_id, hotel.id, datetime.now(timezone.utc))
+            await uow.commit()
+        return applied
+
+    async def _follow(self, hotel: Row, client: ChannelManagerClient, cursor: int) -> int:
         applied = 0
         while True:
             batch = await client.changes(hotel.channel_manager_hotel_code, cursor, PAGE)

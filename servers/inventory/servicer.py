@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -33,7 +34,8 @@ def _today() -> "datetime.date":
 
 class InventoryServicer(HoldRpcs, SyncRpcs, inventory_pb2_grpc.InventoryServiceServicer):
     def __init__(self, db: Database, idempotency: Idempotency, page_tokens: PageTokens, hub: ChangeHub,
-                 mirror: Mirror, default_hold_ttl: timedelta = timedelta(minutes=15)) -> None:
+                 mirror: Mirror, default_hold_ttl: timedelta = timedelta(minutes=15),
+                 catalog_changed: Callable[[], None] = lambda: None) -> None:
         self.db = db
         self.idempotency = idempotency
         self.page_tokens = page_tokens
@@ -41,6 +43,8 @@ class InventoryServicer(HoldRpcs, SyncRpcs, inventory_pb2_grpc.InventoryServiceS
         self.mirror = mirror
         self.default_hold_ttl = default_hold_ttl
         self.hold_batcher = HoldBatcher(db, idempotency, hub)
+        # Tells readers of static hotel data in this process (search) to read it again.
+        self.catalog_changed = catalog_changed
 
     async def CreateHotel(self, request: pb.CreateHotelRequest, context) -> pb.CreateHotelResponse:
         hotel = mapping.new_hotel(request, request.hotel_id or f"h-{uuid.uuid4().hex[:12]}")
@@ -48,9 +52,13 @@ class InventoryServicer(HoldRpcs, SyncRpcs, inventory_pb2_grpc.InventoryServiceS
 
         async def work(uow: UnitOfWork) -> pb.CreateHotelResponse:
             record = await catalog.create_hotel(uow, hotel, _now())
+            uow.after_commit(self._catalog_changed)
             return pb.CreateHotelResponse(hotel=mapping.hotel_proto(record))
 
         return await self.idempotency.run(SCOPE + "CreateHotel", request, pb.CreateHotelResponse, work)
+
+    async def _catalog_changed(self) -> None:
+        self.catalog_changed()
 
     async def GetHotel(self, request: pb.GetHotelRequest, context) -> pb.GetHotelResponse:
         _require_hotel_id(request.hotel_id)
@@ -84,6 +92,7 @@ class InventoryServicer(HoldRpcs, SyncRpcs, inventory_pb2_grpc.InventoryServiceS
         async def work(uow: UnitOfWork) -> pb.CreateRoomTypeResponse:
             row = await catalog.create_room_type(uow, request.hotel_id, room_type, _now())
             await self.mirror.room_type_added(uow, request.hotel_id)
+            uow.after_commit(self._catalog_changed)
             return pb.CreateRoomTypeResponse(room_type=mapping.room_type_proto(row))
 
         return await self.idempotency.run(SCOPE + "CreateRoomType", request, pb.CreateRoomTypeResponse, work)

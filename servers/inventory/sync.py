@@ -80,6 +80,13 @@ async def set_cursor(uow: UnitOfWork, source: str, hotel_id: str, sequence: int,
     await _advance(uow, source, hotel_id, sequence, now)
 
 
+async def mark_polled(uow: UnitOfWork, source: str, hotel_id: str, now: datetime) -> None:
+    await uow.connection.execute(
+        update(sync_cursors)
+        .where(sync_cursors.c.channel_manager_id == source, sync_cursors.c.hotel_id == hotel_id)
+        .values(last_polled_at=now))
+
+
 async def forget_cursor(uow: UnitOfWork, hotel_id: str) -> bool:
     """Makes the next poll load the hotel whole; False if the hotel was never synced."""
     result = await uow.connection.execute(delete(sync_cursors).where(sync_cursors.c.hotel_id == hotel_id))

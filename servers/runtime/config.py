@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     channel_manager_timeout_seconds: float = Field(5.0, gt=0, le=60)
     breaker_fail_max: int = Field(5, ge=1, le=100)
     breaker_reset_seconds: float = Field(30.0, gt=0, le=3600)
+    # A mirrored hotel not heard from (webhook or poll) for longer is read from its channel manager.
+    search_freshness_seconds: float = Field(180.0, gt=0, le=86400)
+    # How long search keeps hotels and room types (static data) before reading them again.
+    hotel_cache_ttl_seconds: float = Field(60.0, ge=0, le=86400)
 
     @field_validator("database_url")
     @classmethod
