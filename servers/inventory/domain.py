@@ -39,6 +39,8 @@ class NewHotel:
     time_zone: str
     currency_code: str
     overbooking_allowance: int = 0
+    free_cancellation_hours: int = 24
+    cancellation_fee_percent: int = 100
     channel_manager_id: str | None = None
     channel_manager_url: str | None = None
     channel_manager_hotel_code: str | None = None
@@ -119,6 +121,8 @@ def validate_hotel(hotel: NewHotel, prefix: str = "hotel") -> None:
     v.check(bool(CURRENCY_CODE.fullmatch(hotel.currency_code)), f"{prefix}.currency_code",
             "ISO 4217 code, e.g. EUR")
     v.check(0 <= hotel.overbooking_allowance <= 100, f"{prefix}.overbooking_allowance", "0 to 100 rooms")
+    v.check(0 <= hotel.free_cancellation_hours <= 24 * 365, f"{prefix}.free_cancellation_hours", "0 to 8760 hours")
+    v.check(0 <= hotel.cancellation_fee_percent <= 100, f"{prefix}.cancellation_fee_percent", "0 to 100")
     if hotel.channel_manager_id is not None:
         cm = f"{prefix}.channel_manager"
         v.check(bool(CHANNEL_MANAGER_ID.fullmatch(hotel.channel_manager_id)), f"{cm}.channel_manager_id",

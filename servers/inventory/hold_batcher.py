@@ -143,13 +143,13 @@ class HoldBatcher:
         start = min(a.check_in for a in fresh)
         end = max(a.check_out for a in fresh)
         room_type, by_night = await holds.stay_nights(uow.connection, first.hotel_id, first.room_type_code, start, end)
-        outcomes = _decisions(fresh, by_night, now)
+        outcomes = _decisions(fresh, by_night, now, room_type.currency_code)
         if any(_is_sold_out(o) for o in outcomes.values()):
             # Expired holds count as free at once: reclaim those on these nights, then decide again.
             if await holds.reclaim_expired(uow, now, room_type_id=room_type.id, start=start, end=end):
                 room_type, by_night = await holds.stay_nights(uow.connection, first.hotel_id,
                                                               first.room_type_code, start, end)
-                outcomes = _decisions(fresh, by_night, now)
+                outcomes = _decisions(fresh, by_night, now, room_type.currency_code)
         return room_type, by_night, outcomes
 
     async def _write(self, uow: UnitOfWork, room_type_id: int, accepted: list[HoldAsk],
@@ -159,7 +159,8 @@ class HoldBatcher:
         await uow.connection.execute(insert(holds_table), [
             dict(id=outcomes[id(a)].hold.hold_id, hotel_id=a.request.hotel_id, room_type_id=room_type_id,
                  check_in=a.check_in, check_out=a.check_out, quantity=a.request.quantity, status=holds.HELD,
-                 expires_at=now + a.ttl, created_at=now, updated_at=now)
+                 expires_at=now + a.ttl, created_at=now, updated_at=now,
+                 total_minor=outcomes[id(a)].hold.total_price.amount_minor)
             for a in accepted])
         taken: dict[date, int] = defaultdict(int)
         for ask in accepted:
@@ -179,7 +180,7 @@ class HoldBatcher:
         return sorted((night_from_row(row) for row in rows), key=lambda n: n.night)
 
 
-def _decisions(fresh: list[HoldAsk], by_night: dict[date, Night], now: datetime) -> dict:
+def _decisions(fresh: list[HoldAsk], by_night: dict[date, Night], now: datetime, currency: str) -> dict:
     taken: dict[date, int] = defaultdict(int)
     outcomes: dict[int, pb.HoldInventoryResponse | ApiError] = {}
     for ask in fresh:
@@ -195,9 +196,10 @@ def _decisions(fresh: list[HoldAsk], by_night: dict[date, Night], now: datetime)
             continue
         for night in ask.stay:
             taken[night] += quantity
+        total = sum(by_night[night].price_minor for night in ask.stay) * quantity
         record = holds.HoldRecord(str(uuid.uuid4()), ask.request.hotel_id, ask.request.room_type_code,
-                                  ask.check_in, ask.check_out, quantity, holds.HELD, now + ask.ttl, now, 1)
-        outcomes[id(ask)] = pb.HoldInventoryResponse(hold=mapping.hold_proto(record, now))
+                                  ask.check_in, ask.check_out, quantity, holds.HELD, now + ask.ttl, now, 1, total)
+        outcomes[id(ask)] = pb.HoldInventoryResponse(hold=mapping.hold_proto(record, now, currency))
     return outcomes
 
 

@@ -71,9 +71,9 @@ class HoldRpcs:
 
         async def work(uow: UnitOfWork) -> pb.ReleaseHoldResponse:
             now = _now()
-            hold, nights = await holds.release_hold(uow, request.hold_id, now)
-            await self._announce_hold(uow, hold, changes.RELEASE, nights)
-            return pb.ReleaseHoldResponse(hold=mapping.hold_proto(hold, now))
+            hold, nights = await holds.release_hold(uow, request.hold_id, now, request.cancel_sale)
+            currency = await self._announce_hold(uow, hold, changes.RELEASE, nights)
+            return pb.ReleaseHoldResponse(hold=mapping.hold_proto(hold, now, currency))
 
         return await self.idempotency.run(SCOPE + "ReleaseHold", request, pb.ReleaseHoldResponse, work)
 
@@ -83,15 +83,16 @@ class HoldRpcs:
         async def work(uow: UnitOfWork) -> pb.CommitHoldResponse:
             now = _now()
             hold, nights = await holds.commit_hold(uow, request.hold_id, now)
-            await self._announce_hold(uow, hold, changes.COMMIT, nights)
-            return pb.CommitHoldResponse(hold=mapping.hold_proto(hold, now))
+            currency = await self._announce_hold(uow, hold, changes.COMMIT, nights)
+            return pb.CommitHoldResponse(hold=mapping.hold_proto(hold, now, currency))
 
         return await self.idempotency.run(SCOPE + "CommitHold", request, pb.CommitHoldResponse, work)
 
-    async def _announce_hold(self, uow: UnitOfWork, hold, cause: str, nights: list[Night]) -> None:
-        if nights:
-            currency = await holds.hotel_currency(uow.connection, hold.hotel_id)
-            self._announce(uow, hold.hotel_id, hold.room_type_code, currency, cause, nights)
+    async def _announce_hold(self, uow: UnitOfWork, hold, cause: str, nights: list[Night]) -> str:
+        """Publishes the change after commit; returns the hotel's currency."""
+        currency = await holds.hotel_currency(uow.connection, hold.hotel_id)
+        self._announce(uow, hold.hotel_id, hold.room_type_code, currency, cause, nights)
+        return currency
 
     async def WatchInventory(self, request: pb.WatchInventoryRequest, context):
         v = Violations()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, case, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -21,7 +21,8 @@ from servers.storage.tables import holds, hotels, inventory, room_types
 
 HELD, RELEASED, COMMITTED, EXPIRED = "held", "released", "committed", "expired"
 _HOLD_COLUMNS = (holds.c.id, holds.c.hotel_id, holds.c.room_type_id, holds.c.check_in, holds.c.check_out,
-                 holds.c.quantity, holds.c.status, holds.c.expires_at, holds.c.created_at, holds.c.version)
+                 holds.c.quantity, holds.c.status, holds.c.expires_at, holds.c.created_at, holds.c.version,
+                 holds.c.total_minor)
 
 NIGHT_COLUMNS = (inventory.c.night, inventory.c.total, inventory.c.available, inventory.c.held,
              inventory.c.price_minor, inventory.c.min_stay, inventory.c.max_stay, inventory.c.closed_to_arrival,
@@ -42,6 +43,7 @@ class HoldRecord:
     expires_at: datetime
     created_at: datetime
     version: int
+    total_minor: int | None = None
 
 
 async def stay_nights(conn: AsyncConnection, hotel_id: str, code: str, check_in: date, check_out: date
@@ -84,6 +86,21 @@ async def _move_rooms(uow: UnitOfWork, hold: Row, *, sold: bool, now: datetime) 
     return sorted((night_from_row(row) for row in rows), key=lambda n: n.night)
 
 
+async def _unsell(uow: UnitOfWork, hold: Row, now: datetime) -> list[Night]:
+    """A committed hold's rooms are for sale again (never above the night's total)."""
+    back = inventory.c.available + hold.quantity
+    statement = (
+        update(inventory)
+        .where(inventory.c.room_type_id == hold.room_type_id, inventory.c.night >= hold.check_in,
+               inventory.c.night < hold.check_out)
+        .values(available=case((back > inventory.c.total, inventory.c.total), else_=back),
+                version=inventory.c.version + 1, updated_at=now)
+        .returning(*NIGHT_COLUMNS)
+    )
+    rows = (await uow.connection.execute(statement)).all()
+    return sorted((night_from_row(row) for row in rows), key=lambda n: n.night)
+
+
 async def _hold_with_room_type(conn: AsyncConnection, hold_id: str, uow: UnitOfWork | None = None) -> Row:
     query = (
         select(*_HOLD_COLUMNS, room_types.c.code.label("room_type_code"))
@@ -96,23 +113,27 @@ async def _hold_with_room_type(conn: AsyncConnection, hold_id: str, uow: UnitOfW
     return row
 
 
-async def _set_status(uow: UnitOfWork, hold: Row, status: str, now: datetime) -> bool:
-    """Moves a held hold to status; False when another call moved it first."""
+async def _set_status(uow: UnitOfWork, hold: Row, status: str, now: datetime, was: str = HELD) -> bool:
+    """Moves a hold from `was` to status; False when another call moved it first."""
     result = await uow.connection.execute(
-        update(holds).where(holds.c.id == hold.id, holds.c.status == HELD)
+        update(holds).where(holds.c.id == hold.id, holds.c.status == was)
         .values(status=status, version=holds.c.version + 1, updated_at=now)
     )
     return result.rowcount == 1
 
 
-async def release_hold(uow: UnitOfWork, hold_id: str, now: datetime) -> tuple[Row, list[Night]]:
+async def release_hold(uow: UnitOfWork, hold_id: str, now: datetime,
+                       cancel_sale: bool = False) -> tuple[Row, list[Night]]:
+    """Gives a hold's rooms back; with cancel_sale, a committed hold's sold rooms too."""
     hold = await _hold_with_room_type(uow.connection, hold_id, uow)
-    if hold.status == COMMITTED:
-        raise failed_precondition("HOLD_COMMITTED", "the hold was committed; cancel the booking instead",
+    if hold.status == COMMITTED and not cancel_sale:
+        raise failed_precondition("HOLD_COMMITTED", "the hold was committed; release it with cancel_sale",
                                   hold_id=hold_id, status=hold.status)
     nights: list[Night] = []
     if hold.status == HELD and await _set_status(uow, hold, RELEASED, now):
         nights = await _move_rooms(uow, hold, sold=False, now=now)
+    elif hold.status == COMMITTED and await _set_status(uow, hold, RELEASED, now, was=COMMITTED):
+        nights = await _unsell(uow, hold, now)
     return await _hold_with_room_type(uow.connection, hold_id), nights
 
 

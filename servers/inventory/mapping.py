@@ -25,6 +25,8 @@ def new_hotel(request: pb.CreateHotelRequest, hotel_id: str) -> NewHotel:
         time_zone=h.time_zone,
         currency_code=h.currency_code,
         overbooking_allowance=h.overbooking_allowance,
+        free_cancellation_hours=h.free_cancellation_hours if h.HasField("free_cancellation_hours") else 24,
+        cancellation_fee_percent=h.cancellation_fee_percent if h.HasField("cancellation_fee_percent") else 100,
         channel_manager_id=cm.channel_manager_id if cm else None,
         channel_manager_url=cm.base_url if cm else None,
         channel_manager_hotel_code=cm.hotel_code if cm else None,
@@ -81,6 +83,8 @@ def hotel_proto(record: HotelRecord) -> pb.Hotel:
         time_zone=h.time_zone,
         currency_code=h.currency_code,
         overbooking_allowance=h.overbooking_allowance,
+        free_cancellation_hours=h.free_cancellation_hours,
+        cancellation_fee_percent=h.cancellation_fee_percent,
         room_types=[room_type_proto(rt) for rt in record.room_types],
         etag=etag("hotel", h.id, h.version),
         create_time=timestamp_proto(h.created_at),
@@ -124,7 +128,7 @@ _HOLD_STATUS = {
 }
 
 
-def hold_proto(row, now) -> pb.Hold:
+def hold_proto(row, now, currency_code: str = "") -> pb.Hold:
     # A hold past its time is expired for the caller even before the sweeper reclaims it.
     status = "expired" if row.status == "held" and row.expires_at <= now else row.status
     return pb.Hold(
@@ -138,4 +142,5 @@ def hold_proto(row, now) -> pb.Hold:
         expire_time=timestamp_proto(row.expires_at),
         create_time=timestamp_proto(row.created_at),
         etag=etag("hold", row.id, row.version),
+        total_price=money_proto(row.total_minor, currency_code) if currency_code else None,
     )

@@ -59,9 +59,14 @@ hotels = Table(
     Column("channel_manager_url", String(500)),
     Column("channel_manager_hotel_code", String(100)),
     Column("overbooking_allowance", Integer, nullable=False, server_default="0"),
+    # Cancellation policy of confirmed bookings: free until this many hours before check-in, then a fee.
+    Column("free_cancellation_hours", Integer, nullable=False, server_default="24"),
+    Column("cancellation_fee_percent", Integer, nullable=False, server_default="100"),
     Column("version", BigInteger, nullable=False, server_default="1"),
     *_timestamps(),
     CheckConstraint("overbooking_allowance >= 0", name="overbooking_allowance_non_negative"),
+    CheckConstraint("free_cancellation_hours >= 0 AND cancellation_fee_percent BETWEEN 0 AND 100",
+                    name="cancellation_policy_range"),
     CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
     CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
     UniqueConstraint("channel_manager_id", "channel_manager_hotel_code"),
@@ -126,6 +131,8 @@ holds = Table(
     # held | released | committed | expired
     Column("status", String(16), nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
+    # Minor units of the hotel's currency, for every room over the stay, at the prices when held.
+    Column("total_minor", BigInteger),
     Column("channel_manager_hold_id", String(100)),
     Column("version", BigInteger, nullable=False, server_default="1"),
     *_timestamps(),
@@ -171,6 +178,12 @@ bookings = Table(
     Column("partner_reservation_id", String(100)),
     Column("partner_revision", Integer),
     Column("over_capacity", Boolean, nullable=False, server_default="0"),
+    # CreateBooking's idempotency key: the booking row itself claims it (NULL once a create failed,
+    # so the key may be used again).
+    Column("request_id", String(128), unique=True),
+    Column("request_hash", String(64)),
+    Column("failure_reason", Text),
+    Column("cancel_reason", Text),
     Column("version", BigInteger, nullable=False, server_default="1"),
     *_timestamps(),
     CheckConstraint("rooms > 0 AND guests > 0", name="rooms_and_guests_positive"),

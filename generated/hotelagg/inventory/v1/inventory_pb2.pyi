@@ -43,7 +43,7 @@ CHANGE_CAUSE_COMMIT: ChangeCause
 CHANGE_CAUSE_EXPIRY: ChangeCause
 
 class Hotel(_message.Message):
-    __slots__ = ("hotel_id", "name", "city", "country_code", "latitude", "longitude", "time_zone", "currency_code", "channel_manager", "overbooking_allowance", "room_types", "etag", "create_time")
+    __slots__ = ("hotel_id", "name", "city", "country_code", "latitude", "longitude", "time_zone", "currency_code", "channel_manager", "overbooking_allowance", "room_types", "etag", "create_time", "free_cancellation_hours", "cancellation_fee_percent")
     HOTEL_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     CITY_FIELD_NUMBER: _ClassVar[int]
@@ -57,6 +57,8 @@ class Hotel(_message.Message):
     ROOM_TYPES_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    FREE_CANCELLATION_HOURS_FIELD_NUMBER: _ClassVar[int]
+    CANCELLATION_FEE_PERCENT_FIELD_NUMBER: _ClassVar[int]
     hotel_id: str
     name: str
     city: str
@@ -70,7 +72,9 @@ class Hotel(_message.Message):
     room_types: _containers.RepeatedCompositeFieldContainer[RoomType]
     etag: str
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, hotel_id: _Optional[str] = ..., name: _Optional[str] = ..., city: _Optional[str] = ..., country_code: _Optional[str] = ..., latitude: _Optional[float] = ..., longitude: _Optional[float] = ..., time_zone: _Optional[str] = ..., currency_code: _Optional[str] = ..., channel_manager: _Optional[_Union[ChannelManagerLink, _Mapping]] = ..., overbooking_allowance: _Optional[int] = ..., room_types: _Optional[_Iterable[_Union[RoomType, _Mapping]]] = ..., etag: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    free_cancellation_hours: int
+    cancellation_fee_percent: int
+    def __init__(self, hotel_id: _Optional[str] = ..., name: _Optional[str] = ..., city: _Optional[str] = ..., country_code: _Optional[str] = ..., latitude: _Optional[float] = ..., longitude: _Optional[float] = ..., time_zone: _Optional[str] = ..., currency_code: _Optional[str] = ..., channel_manager: _Optional[_Union[ChannelManagerLink, _Mapping]] = ..., overbooking_allowance: _Optional[int] = ..., room_types: _Optional[_Iterable[_Union[RoomType, _Mapping]]] = ..., etag: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., free_cancellation_hours: _Optional[int] = ..., cancellation_fee_percent: _Optional[int] = ...) -> None: ...
 
 class ChannelManagerLink(_message.Message):
     __slots__ = ("channel_manager_id", "base_url", "hotel_code")
@@ -263,7 +267,7 @@ class RoomTypeAvailability(_message.Message):
     def __init__(self, room_type_code: _Optional[str] = ..., nights: _Optional[_Iterable[_Union[NightInventory, _Mapping]]] = ..., etag: _Optional[str] = ...) -> None: ...
 
 class Hold(_message.Message):
-    __slots__ = ("hold_id", "hotel_id", "room_type_code", "check_in", "check_out", "quantity", "status", "expire_time", "create_time", "etag")
+    __slots__ = ("hold_id", "hotel_id", "room_type_code", "check_in", "check_out", "quantity", "status", "expire_time", "create_time", "etag", "total_price")
     HOLD_ID_FIELD_NUMBER: _ClassVar[int]
     HOTEL_ID_FIELD_NUMBER: _ClassVar[int]
     ROOM_TYPE_CODE_FIELD_NUMBER: _ClassVar[int]
@@ -274,6 +278,7 @@ class Hold(_message.Message):
     EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_PRICE_FIELD_NUMBER: _ClassVar[int]
     hold_id: str
     hotel_id: str
     room_type_code: str
@@ -284,7 +289,8 @@ class Hold(_message.Message):
     expire_time: _timestamp_pb2.Timestamp
     create_time: _timestamp_pb2.Timestamp
     etag: str
-    def __init__(self, hold_id: _Optional[str] = ..., hotel_id: _Optional[str] = ..., room_type_code: _Optional[str] = ..., check_in: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., check_out: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., quantity: _Optional[int] = ..., status: _Optional[_Union[HoldStatus, str]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ...) -> None: ...
+    total_price: _common_pb2.Money
+    def __init__(self, hold_id: _Optional[str] = ..., hotel_id: _Optional[str] = ..., room_type_code: _Optional[str] = ..., check_in: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., check_out: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., quantity: _Optional[int] = ..., status: _Optional[_Union[HoldStatus, str]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., total_price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class HoldInventoryRequest(_message.Message):
     __slots__ = ("request_id", "hotel_id", "room_type_code", "check_in", "check_out", "quantity", "ttl")
@@ -311,12 +317,14 @@ class HoldInventoryResponse(_message.Message):
     def __init__(self, hold: _Optional[_Union[Hold, _Mapping]] = ...) -> None: ...
 
 class ReleaseHoldRequest(_message.Message):
-    __slots__ = ("request_id", "hold_id")
+    __slots__ = ("request_id", "hold_id", "cancel_sale")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     HOLD_ID_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_SALE_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     hold_id: str
-    def __init__(self, request_id: _Optional[str] = ..., hold_id: _Optional[str] = ...) -> None: ...
+    cancel_sale: bool
+    def __init__(self, request_id: _Optional[str] = ..., hold_id: _Optional[str] = ..., cancel_sale: _Optional[bool] = ...) -> None: ...
 
 class ReleaseHoldResponse(_message.Message):
     __slots__ = ("hold",)
