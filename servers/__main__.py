@@ -3,6 +3,8 @@
   serve [--service NAME ...] [--port P]   serve some or all services (production: one per process)
   run                                     the embedded default: migrate, seed demo data, serve everything,
                                           with the sandbox channel manager beside it
+  worker NAME [--once]                    one background job alone: hold-sweeper, channel-poller,
+                                          booking-expiry, reconciliation
   migrate                                 upgrade the database to the latest schema
   seed                                    add the demo hotels (idempotent)
 """
@@ -49,6 +51,9 @@ def main(argv: list[str] | None = None) -> None:
                        help="a service to serve (repeatable); default: all")
     serve.add_argument("--port", type=int, help="default: HOTELAGG_PORT (50051)")
     commands.add_parser("run", help="the embedded default: migrate, seed, serve everything")
+    worker = commands.add_parser("worker", help="run one background job on its own")
+    worker.add_argument("name", help="hold-sweeper, channel-poller, booking-expiry or reconciliation")
+    worker.add_argument("--once", action="store_true", help="run it once and exit")
     commands.add_parser("migrate", help="upgrade the database schema")
     commands.add_parser("seed", help="add the demo data")
     args = parser.parse_args(argv)
@@ -63,6 +68,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"seeded {added} demo hotels", flush=True)
     if args.command == "serve":
         asyncio.run(_serve(args.service or list(SERVICE_NAMES), args.port))
+    elif args.command == "worker":
+        from servers.workers import run_worker
+
+        asyncio.run(run_worker(settings, args.name, args.once))
     elif args.command == "run":
         from servers.embedded import run
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
+import grpc
 from hotelagg.booking.v1 import booking_pb2, booking_pb2_grpc
 from hotelagg.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from hotelagg.partner.v1 import partner_pb2, partner_pb2_grpc
@@ -12,17 +14,17 @@ from hotelagg.search.v1 import search_pb2, search_pb2_grpc
 
 from clients.breaker import AsyncCircuitBreaker
 from clients.channel_managers import ChannelManagerClient, HttpChannelManagerClient
+from clients.hotelagg import InventoryClient
+from clients.payments import HttpPaymentProvider
+from servers.booking.deps import BookingDeps
 from servers.booking.servicer import BookingServicer
 from servers.cache import NightCache, night_cache
+from servers.cache.locks import create_locks
 from servers.inventory.changes import ChangeHub, cache_writer
-from servers.inventory.jobs import sweep_expired_holds
 from servers.inventory.mirror import Mirror
-from servers.inventory.poller import ChannelPoller
 from servers.inventory.servicer import InventoryServicer
-from servers.inventory.webhooks import create_webhook_app, start_webhook_server
 from servers.partner.servicer import PartnerServicer
 from servers.runtime.config import SERVICE_NAMES, Settings
-from servers.runtime.jobs import BackgroundJobs
 from servers.runtime.paging import PageTokens
 from servers.runtime.server import RunningServer, ServiceRegistration, create_server
 from servers.search.directory import HotelDirectory
@@ -36,76 +38,95 @@ def _full_name(module, service: str) -> str:
     return module.DESCRIPTOR.services_by_name[service].full_name
 
 
+def _breaker(name: str, settings: Settings) -> AsyncCircuitBreaker:
+    return AsyncCircuitBreaker(name, fail_max=settings.breaker_fail_max, reset_timeout=settings.breaker_reset_seconds)
+
+
 def channel_manager_clients(settings: Settings) -> dict[str, ChannelManagerClient]:
     return {
-        cm_id: HttpChannelManagerClient(
-            cm.base_url, cm.api_key,
-            AsyncCircuitBreaker(f"channel-manager:{cm_id}", fail_max=settings.breaker_fail_max,
-                                reset_timeout=settings.breaker_reset_seconds),
-            timeout=settings.channel_manager_timeout_seconds,
-        )
+        cm_id: HttpChannelManagerClient(cm.base_url, cm.api_key, _breaker(f"channel-manager:{cm_id}", settings),
+                                        timeout=settings.channel_manager_timeout_seconds)
         for cm_id, cm in settings.channel_managers.items()
     }
 
 
-def registrations(settings: Settings, db: Database, hub: ChangeHub, mirror: Mirror, cache: NightCache,
-                  clients: dict[str, ChannelManagerClient], services: Sequence[str]) -> list[ServiceRegistration]:
-    unknown = set(services) - set(SERVICE_NAMES)
-    if unknown:
-        raise ValueError(f"unknown services {sorted(unknown)}; known: {', '.join(SERVICE_NAMES)}")
-    idempotency = Idempotency(db, timedelta(hours=settings.idempotency_ttl_hours))
-    page_tokens = PageTokens(settings.page_token_secret)
-    directory = HotelDirectory(db, settings.hotel_cache_ttl_seconds)
-    builders = {
-        "inventory": lambda: ServiceRegistration(
-            _full_name(inventory_pb2, "InventoryService"),
-            inventory_pb2_grpc.add_InventoryServiceServicer_to_server,
-            InventoryServicer(db, idempotency, page_tokens, hub, mirror,
-                              timedelta(seconds=settings.default_hold_ttl_seconds), directory.forget),
-        ),
-        "search": lambda: ServiceRegistration(
-            _full_name(search_pb2, "SearchService"), search_pb2_grpc.add_SearchServiceServicer_to_server,
-            SearchServicer(directory, NightSource(db, cache, clients, settings.search_freshness_seconds),
-                           page_tokens),
-        ),
-        "booking": lambda: ServiceRegistration(
-            _full_name(booking_pb2, "BookingService"), booking_pb2_grpc.add_BookingServiceServicer_to_server,
-            BookingServicer(),
-        ),
-        "partner": lambda: ServiceRegistration(
-            _full_name(partner_pb2, "PartnerService"), partner_pb2_grpc.add_PartnerServiceServicer_to_server,
-            PartnerServicer(),
-        ),
-    }
-    return [builders[name]() for name in services]
+@dataclass
+class Components:
+    """Everything the services of one process share."""
+
+    settings: Settings
+    db: Database
+    cache: NightCache
+    hub: ChangeHub
+    mirror: Mirror
+    clients: dict[str, ChannelManagerClient]
+    idempotency: Idempotency
+    page_tokens: PageTokens
+    directory: HotelDirectory
+    booking: BookingDeps
+
+    @classmethod
+    def build(cls, settings: Settings) -> "Components":
+        db = Database(settings.database_url, settings.read_database_url, settings.db_pool_size)
+        cache = night_cache(settings.redis_url, settings.cache_key_prefix, settings.cache_ttl_seconds)
+        hub = ChangeHub()
+        hub.add_listener(cache_writer(cache))
+        clients = channel_manager_clients(settings)
+        payments = (HttpPaymentProvider(settings.payment_gateway_url, settings.payment_api_key,
+                                        _breaker("payments", settings), timeout=settings.payment_timeout_seconds)
+                    if settings.payment_gateway_url else None)
+        booking = BookingDeps(db, clients, payments, create_locks(settings.redis_url, settings.cache_key_prefix),
+                              timedelta(seconds=settings.default_hold_ttl_seconds))
+        return cls(settings, db, cache, hub, Mirror(hub), clients,
+                   Idempotency(db, timedelta(hours=settings.idempotency_ttl_hours)),
+                   PageTokens(settings.page_token_secret), HotelDirectory(db, settings.hotel_cache_ttl_seconds), booking)
+
+    def registration(self, service: str) -> ServiceRegistration:
+        s = self.settings
+        if service == "inventory":
+            servicer = InventoryServicer(self.db, self.idempotency, self.page_tokens, self.hub, self.mirror,
+                                         timedelta(seconds=s.default_hold_ttl_seconds), self.directory.forget)
+            return ServiceRegistration(_full_name(inventory_pb2, "InventoryService"),
+                                       inventory_pb2_grpc.add_InventoryServiceServicer_to_server, servicer)
+        if service == "search":
+            nights = NightSource(self.db, self.cache, self.clients, s.search_freshness_seconds)
+            return ServiceRegistration(_full_name(search_pb2, "SearchService"),
+                                       search_pb2_grpc.add_SearchServiceServicer_to_server,
+                                       SearchServicer(self.directory, nights, self.page_tokens))
+        if service == "booking":
+            return ServiceRegistration(_full_name(booking_pb2, "BookingService"),
+                                       booking_pb2_grpc.add_BookingServiceServicer_to_server,
+                                       BookingServicer(self.booking, self.idempotency, self.page_tokens))
+        if service == "partner":
+            return ServiceRegistration(_full_name(partner_pb2, "PartnerService"),
+                                       partner_pb2_grpc.add_PartnerServiceServicer_to_server, PartnerServicer())
+        raise ValueError(f"unknown service {service!r}; known: {', '.join(SERVICE_NAMES)}")
+
+    async def close(self) -> None:
+        for client in self.clients.values():
+            await client.aclose()
+        if self.booking.payments is not None:
+            await self.booking.payments.aclose()
+        await self.cache.close()
+        await self.db.dispose()
 
 
 async def start(settings: Settings, services: Sequence[str] = SERVICE_NAMES, port: int | None = None,
                 webhook_port: int | None = None) -> RunningServer:
     """Starts the given services on one server (port 0: any free port), with their jobs."""
-    db = Database(settings.database_url, settings.read_database_url, settings.db_pool_size)
-    cache = night_cache(settings.redis_url, settings.cache_key_prefix, settings.cache_ttl_seconds)
-    hub = ChangeHub()
-    hub.add_listener(cache_writer(cache))
-    mirror = Mirror(hub)
-    clients = channel_manager_clients(settings)
-    running = await create_server(
-        registrations(settings, db, hub, mirror, cache, clients, services), settings.host,
-        settings.port if port is None else port,
-    )
-    jobs = BackgroundJobs()
-    running.context.update(db=db, cache=cache, hub=hub, mirror=mirror, clients=clients)
-    running.on_stop.extend(client.aclose for client in clients.values())
-    if "inventory" in services:
-        jobs.start(settings.hold_sweep_interval_seconds, "hold-sweeper", lambda: sweep_expired_holds(db, hub))
-        poller = ChannelPoller(db, mirror, clients, settings.poll_interval_seconds)
-        jobs.start(settings.poll_interval_seconds, "channel-poller", poller.run)
-        webhooks, bound = await start_webhook_server(
-            create_webhook_app(db, mirror, settings.channel_managers, settings.webhook_tolerance_seconds),
-            settings.host, settings.webhook_port if webhook_port is None else webhook_port,
-        )
-        running.context.update(poller=poller, webhook_port=bound)
-        running.on_stop.append(webhooks.cleanup)
+    from servers.workers import start_jobs
+
+    parts = Components.build(settings)
+    running = await create_server([parts.registration(name) for name in services], settings.host,
+                                  settings.port if port is None else port)
+    running.context.update(db=parts.db, cache=parts.cache, hub=parts.hub, mirror=parts.mirror,
+                           clients=parts.clients, components=parts)
+    if "booking" in services:
+        target = settings.inventory_target or f"127.0.0.1:{running.port}"
+        channel = grpc.aio.insecure_channel(target)
+        parts.booking.inventory = InventoryClient(channel)
+        running.on_stop.append(channel.close)
+    jobs = await start_jobs(parts, services, running, webhook_port)
     running.on_stop[:0] = [jobs.stop]
-    running.on_stop.extend([cache.close, db.dispose])
+    running.on_stop.append(parts.close)
     return running

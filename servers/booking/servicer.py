@@ -1,15 +1,94 @@
-"""BookingService: reserve → pay → confirm (built by issue 4)."""
+"""BookingService over gRPC: proto in, the booking flows, proto out."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime, timezone
+
+from hotelagg.booking.v1 import booking_pb2 as pb
 from hotelagg.booking.v1 import booking_pb2_grpc
 
-from servers.runtime.errors import not_built_yet
+from servers.booking import domain, mapping, reserve, settle, store
+from servers.booking.deps import BookingDeps
+from servers.inventory.domain import HOTEL_ID
+from servers.runtime.errors import Violations
+from servers.runtime.paging import PageTokens, page_size
+from servers.storage.idempotency import Idempotency
+
+SCOPE = "hotelagg.booking.v1.BookingService/"
+
+
+def _check_booking_id(booking_id: str) -> None:
+    v = Violations()
+    try:
+        uuid.UUID(booking_id)
+    except ValueError:
+        v.add("booking_id", "required: the booking_id CreateBooking returned")
+    v.raise_if_any()
 
 
 class BookingServicer(booking_pb2_grpc.BookingServiceServicer):
-    CreateBooking = not_built_yet("CreateBooking")
-    ConfirmBooking = not_built_yet("ConfirmBooking")
-    CancelBooking = not_built_yet("CancelBooking")
-    GetBooking = not_built_yet("GetBooking")
-    ListBookings = not_built_yet("ListBookings")
+    def __init__(self, deps: BookingDeps, idempotency: Idempotency, page_tokens: PageTokens) -> None:
+        self.deps = deps
+        self.idempotency = idempotency
+        self.page_tokens = page_tokens
+
+    async def CreateBooking(self, request: pb.CreateBookingRequest, context) -> pb.CreateBookingResponse:
+        v = Violations()
+        v.check(0 < len(request.request_id) <= 128 and request.request_id.isprintable(), "request_id",
+                "required: an idempotency key of at most 128 printable characters")
+        new = mapping.new_booking(v, request)
+        domain.validate(new, datetime.now(timezone.utc).date(), v)
+        booking = await reserve.create_booking(self.deps, request, new)
+        return pb.CreateBookingResponse(booking=mapping.booking_proto(booking))
+
+    async def ConfirmBooking(self, request: pb.ConfirmBookingRequest, context) -> pb.ConfirmBookingResponse:
+        _check_booking_id(request.booking_id)
+
+        async def work() -> pb.ConfirmBookingResponse:
+            booking = await settle.confirm_booking(self.deps, request.booking_id, request.etag)
+            return pb.ConfirmBookingResponse(booking=mapping.booking_proto(booking))
+
+        return await self.idempotency.run_outside(SCOPE + "ConfirmBooking", request, pb.ConfirmBookingResponse, work)
+
+    async def CancelBooking(self, request: pb.CancelBookingRequest, context) -> pb.CancelBookingResponse:
+        _check_booking_id(request.booking_id)
+        v = Violations()
+        v.check(len(request.reason) <= 500, "reason", "at most 500 characters")
+        v.raise_if_any()
+
+        async def work() -> pb.CancelBookingResponse:
+            booking = await settle.cancel_booking(self.deps, request.booking_id, request.reason, request.etag)
+            return pb.CancelBookingResponse(booking=mapping.booking_proto(booking))
+
+        return await self.idempotency.run_outside(SCOPE + "CancelBooking", request, pb.CancelBookingResponse, work)
+
+    async def GetBooking(self, request: pb.GetBookingRequest, context) -> pb.GetBookingResponse:
+        _check_booking_id(request.booking_id)
+        async with self.deps.db.reading() as conn:
+            booking = await store.get(conn, request.booking_id)
+        return pb.GetBookingResponse(booking=mapping.booking_proto(booking))
+
+    async def ListBookings(self, request: pb.ListBookingsRequest, context) -> pb.ListBookingsResponse:
+        v = Violations()
+        if bool(request.user_id) == bool(request.hotel_id):
+            v.add("user_id", "exactly one of user_id and hotel_id")
+        elif request.hotel_id:
+            v.check(bool(HOTEL_ID.fullmatch(request.hotel_id)), "hotel_id", "3 to 63 lower-case letters, digits, dashes")
+        else:
+            v.check(bool(domain.USER_ID.fullmatch(request.user_id)), "user_id", "1 to 63 letters, digits and _.@:-")
+        for i, status in enumerate(request.statuses):
+            v.check(status in mapping.STATUS_NAMES, f"statuses[{i}]", "a booking status other than UNSPECIFIED")
+        v.raise_if_any()
+        limit = page_size(request.page_size)
+        statuses = sorted(mapping.STATUS_NAMES[s] for s in request.statuses)
+        filters = {"user": request.user_id, "hotel": request.hotel_id, "statuses": statuses}
+        after = self.page_tokens.read(request.page_token, "bookings", filters)
+        async with self.deps.db.reading() as conn:
+            rows = await store.page(conn, user_id=request.user_id, hotel_id=request.hotel_id, statuses=statuses,
+                                    after=after, limit=limit + 1)
+        token = ""
+        if len(rows) > limit:
+            rows = rows[:limit]
+            token = self.page_tokens.issue("bookings", filters, [rows[-1].created_at.isoformat(), rows[-1].id])
+        return pb.ListBookingsResponse(bookings=[mapping.booking_proto(r) for r in rows], next_page_token=token)

@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     breaker_reset_seconds: float = Field(30.0, gt=0, le=3600)
     # A mirrored hotel not heard from (webhook or poll) for longer is read from its channel manager.
     search_freshness_seconds: float = Field(180.0, gt=0, le=86400)
+    # The payment gateway bookings authorize, capture and refund through; unset: bookings answer UNAVAILABLE.
+    payment_gateway_url: str | None = None
+    payment_api_key: str = "sandbox-payments-key"
+    payment_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    # Where Booking reaches InventoryService (host:port); unset: this same server.
+    inventory_target: str | None = None
+    booking_expiry_interval_seconds: float = Field(10.0, gt=0, le=3600)
+    reconcile_interval_seconds: float = Field(3600.0, gt=0, le=86400)
     # How long search keeps hotels and room types (static data) before reading them again.
     hotel_cache_ttl_seconds: float = Field(60.0, ge=0, le=86400)
 
@@ -75,7 +83,8 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+psycopg://")
         return url
 
-    @field_validator("read_database_url", "redis_url", "amqp_url", mode="before")
+    @field_validator("read_database_url", "redis_url", "amqp_url", "payment_gateway_url", "inventory_target",
+                     mode="before")
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value or None

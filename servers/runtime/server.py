@@ -73,12 +73,17 @@ async def create_server(
     return RunningServer(server, bound, health_servicer, names)
 
 
-async def serve_until_signalled(running: RunningServer, grace: float) -> None:
-    """Runs until SIGTERM or SIGINT, then shuts down gracefully."""
+async def wait_for_signal() -> None:
+    """Returns on SIGTERM or SIGINT."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+
+
+async def serve_until_signalled(running: RunningServer, grace: float) -> None:
+    """Runs until SIGTERM or SIGINT, then shuts down gracefully."""
+    await wait_for_signal()
     log.info("shutting down", extra={"grace_seconds": grace})
     await running.stop(grace)

@@ -85,6 +85,27 @@ class Idempotency:
         finally:
             self.leave(claim)
 
+    async def run_outside(self, scope: str, request: Message, response_type: type[R],
+                          work: Callable[[], Awaitable[R]]) -> R:
+        """For work that calls out (payments, channel managers) and so cannot share one transaction:
+        the answer is stored after the work; the work itself must be safe to repeat (state-guarded,
+        with idempotency keys of its own outside), as a crash between the two repeats it."""
+        claim = self.enter(scope, request)
+        try:
+            async with self.db.unit_of_work() as uow:
+                found = (await self.claim_all(uow, [claim]))[claim]
+            if isinstance(found, ApiError):
+                raise found
+            if found is not None:
+                return response_type.FromString(found)
+            response = await work()
+            async with self.db.unit_of_work() as uow:
+                await self.store_all(uow, [(claim, response)])
+                await uow.commit()
+            return response
+        finally:
+            self.leave(claim)
+
     def enter(self, scope: str, request: Message) -> Claim:
         """Checks the key and marks it in flight in this process (a duplicate in flight: ABORTED)."""
         key = request.request_id  # type: ignore[attr-defined]

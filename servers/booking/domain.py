@@ -1,0 +1,81 @@
+"""Booking rules, in plain Python: the state machine, what a valid booking is, what a cancellation costs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from servers.inventory.domain import HOTEL_ID, ROOM_TYPE_CODE
+from servers.inventory.stays import validate_stay
+from servers.runtime.errors import Violations, failed_precondition
+
+PENDING, HELD, CONFIRMED, CANCELLED, EXPIRED, FAILED = "pending", "held", "confirmed", "cancelled", "expired", "failed"
+# Every move a booking may make; anything else is refused with the state it is in.
+TRANSITIONS = {
+    PENDING: {HELD, FAILED},
+    HELD: {CONFIRMED, CANCELLED, EXPIRED, FAILED},
+    CONFIRMED: {CANCELLED},
+    CANCELLED: set(),
+    EXPIRED: set(),
+    FAILED: set(),
+}
+OUR_CHANNEL = "hotelagg"
+MAX_ROOMS = 10
+CHECK_IN_HOUR = 14  # when a stay starts, in the hotel's time zone, for the cancellation deadline
+USER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@:-]{0,62}")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def check_transition(current: str, wanted: str, booking_id: str) -> None:
+    if wanted not in TRANSITIONS[current]:
+        raise failed_precondition(
+            "ILLEGAL_TRANSITION", f"a {current} booking cannot become {wanted}",
+            booking_id=booking_id, status=current.upper(), wanted=wanted.upper(),
+        )
+
+
+@dataclass(frozen=True)
+class NewBooking:
+    user_id: str
+    hotel_id: str
+    room_type_code: str
+    check_in: date | None
+    check_out: date | None
+    rooms: int
+    guests: int
+    payment_token: str
+    lead_guest: dict
+
+
+def validate(booking: NewBooking, today: date, v: Violations) -> None:
+    """Adds every problem to v (which may hold some already, e.g. a date that is not one) and raises."""
+    v.check(bool(USER_ID.fullmatch(booking.user_id)), "user_id", "1 to 63 letters, digits and _.@:-")
+    v.check(bool(HOTEL_ID.fullmatch(booking.hotel_id)), "hotel_id", "3 to 63 lower-case letters, digits, dashes")
+    v.check(bool(ROOM_TYPE_CODE.fullmatch(booking.room_type_code)), "room_type_code",
+            "1 to 32 upper-case letters, digits, underscores")
+    validate_stay(v, booking.check_in, booking.check_out, today)
+    v.check(1 <= booking.rooms <= MAX_ROOMS, "rooms", f"1 to {MAX_ROOMS} rooms")
+    v.check(booking.guests >= 1, "guests", "at least 1")
+    v.check(0 < len(booking.payment_token) <= 200, "payment_token", "required: the payment provider's card token")
+    email = booking.lead_guest.get("email", "")
+    if email:
+        v.check(bool(EMAIL.fullmatch(email)), "lead_guest.email", "an e-mail address")
+    for name, value in booking.lead_guest.items():
+        v.check(len(value) <= 200, f"lead_guest.{name}", "at most 200 characters")
+    v.raise_if_any()
+
+
+def check_occupancy(guests: int, rooms: int, max_occupancy: int) -> None:
+    if guests > rooms * max_occupancy:
+        Violations().add("guests", f"{rooms} room(s) of this type sleep at most {rooms * max_occupancy}").raise_if_any()
+
+
+def cancellation_fee(total_minor: int, check_in: date, time_zone: str, free_hours: int, fee_percent: int,
+                     now: datetime) -> int:
+    """What the hotel keeps when a confirmed booking is cancelled now."""
+    starts = datetime.combine(check_in, time(CHECK_IN_HOUR), ZoneInfo(time_zone))
+    if now < starts - timedelta(hours=free_hours):
+        return 0
+    return total_minor * fee_percent // 100

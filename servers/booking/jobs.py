@@ -1,0 +1,65 @@
+"""Booking jobs: hold expiry and reconciliation (ARCHITECTURE §5.8). Both idempotent, safe to run
+in several processes: every change is a guarded transition, every outside call keyed by the booking."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy.engine import Row
+
+from clients.payments import PaymentNotFound
+from servers.booking import domain, reserve, settle, store
+from servers.booking.deps import BookingDeps
+
+log = logging.getLogger("hotelagg.booking.jobs")
+
+# A step in flight is never this slow; older ones were left by a process that died.
+STUCK_AFTER = timedelta(minutes=2)
+
+
+async def expire_bookings(deps: BookingDeps) -> int:
+    """HELD bookings past their hold and never paid: rooms back, authorization voided, EXPIRED."""
+    async with deps.db.reading() as conn:
+        due = await store.expired_holds(conn, datetime.now(timezone.utc))
+    done = 0
+    for booking in due:
+        done += await _each(booking, "expire", settle.expire(deps, booking))
+    return done
+
+
+async def reconcile(deps: BookingDeps, stuck_after: timedelta = STUCK_AFTER) -> dict[str, int]:
+    """Drives every booking stuck between states to an end: CONFIRMED, or CANCELLED/FAILED and refunded."""
+    limit = datetime.now(timezone.utc) - stuck_after
+    async with deps.db.reading() as conn:
+        pending = await store.stuck(conn, domain.PENDING, limit)
+        held = await store.stuck(conn, domain.HELD, limit)
+    report = {"failed": 0, "finished": 0}
+    for booking in pending:
+        report["failed"] += await _each(booking, "undo", reserve.undo(deps, booking, "never finished (reconciled)"))
+    for booking in held:
+        report["finished"] += await _each(booking, "finish", _finish_if_paid(deps, booking))
+    return report
+
+
+async def _finish_if_paid(deps: BookingDeps, booking: Row) -> None:
+    """A booking whose payment was captured (even if the process died before writing it down) is finished."""
+    if booking.paid_minor == 0 and booking.payment_reference:
+        try:
+            payment = await deps.payments.payment(booking.payment_reference)
+        except PaymentNotFound:
+            return
+        if payment.captured_minor == 0:
+            return  # not paid: it confirms or expires the ordinary way
+        booking = await store.change(deps.db, booking, datetime.now(timezone.utc), paid_minor=payment.captured_minor)
+    if booking.paid_minor > 0:
+        await settle.finish(deps, booking)
+
+
+async def _each(booking: Row, what: str, step) -> int:
+    try:
+        await step
+        return 1
+    except Exception:  # noqa: BLE001 - one booking must not stop the others; the next run retries it
+        log.exception("booking job step failed", extra={"booking_id": booking.id, "step": what})
+        return 0

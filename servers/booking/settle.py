@@ -1,0 +1,130 @@
+"""ConfirmBooking, CancelBooking and what finishes or undoes a booking later (retries, expiry).
+
+Never paid without a room, never a room without payment: once the payment is captured the booking
+is finished — the rooms sold here and confirmed at the channel manager — or refunded and cancelled.
+The capture is recorded before anything else happens, so whoever picks the booking up after a
+crash (the retry queue, the reconciliation job) knows where it stands.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from sqlalchemy.engine import Row
+
+from clients.channel_managers import ChannelManagerUnavailable, HoldExpired
+from clients.hotelagg import HotelaggError
+from servers.booking import domain, store
+from servers.booking.deps import BookingDeps
+from servers.booking.reserve import release_everything
+from servers.runtime.errors import aborted, failed_precondition
+
+log = logging.getLogger("hotelagg.booking")
+
+FINISH_TOPIC = "booking.finish"
+
+
+def _check_etag(booking: Row, etag: str) -> None:
+    from servers.booking.mapping import booking_etag
+
+    if etag and etag != booking_etag(booking):
+        raise aborted("ETAG_MISMATCH", "the booking changed since this etag was read", booking_id=booking.id)
+
+
+async def confirm_booking(deps: BookingDeps, booking_id: str, etag: str) -> Row:
+    async with deps.locks.holding([f"booking:{booking_id}"], ttl_seconds=60, wait_seconds=10):
+        booking = await store.read(deps.db, booking_id)
+        if booking.status == domain.CONFIRMED:
+            return booking
+        _check_etag(booking, etag)
+        domain.check_transition(booking.status, domain.CONFIRMED, booking.id)
+        now = datetime.now(timezone.utc)
+        if booking.paid_minor == 0:
+            if booking.expires_at <= now:
+                raise failed_precondition("HOLD_EXPIRED", "the booking's hold expired before it was confirmed",
+                                          booking_id=booking.id, expire_time=booking.expires_at.isoformat())
+            payment = await deps.payments.capture(booking.payment_reference, booking.total_minor,
+                                                  f"{booking.id}:capture")
+            booking = await store.change(deps.db, booking, now, paid_minor=payment.captured_minor)
+        return await finish(deps, booking)
+
+
+async def finish(deps: BookingDeps, booking: Row) -> Row:
+    """Sells the rooms here and confirms at the channel manager; idempotent, safe to repeat."""
+    now = datetime.now(timezone.utc)
+    try:
+        await deps.inventory.commit(f"{booking.id}:commit", booking.hold_id)
+    except HotelaggError as error:
+        if error.reason in ("HOLD_EXPIRED", "HOLD_RELEASED"):
+            return await refund_and_cancel(deps, booking, f"the hold lapsed before confirmation ({error.reason})")
+        raise
+    if booking.channel_manager_reservation_id:
+        client = await _channel_manager_of(deps, booking)
+        try:
+            await client.confirm(booking.channel_manager_reservation_id, f"{booking.id}:confirm")
+        except HoldExpired:
+            return await refund_and_cancel(deps, booking, "the channel manager's hold expired", cancel_sale=True)
+        except ChannelManagerUnavailable:
+            await _retry_later(deps, booking)
+            return booking  # HELD and paid: the retry queue confirms it
+    return await store.move(deps.db, booking, domain.CONFIRMED, now, expires_at=None)
+
+
+async def _retry_later(deps: BookingDeps, booking: Row) -> None:
+    if deps.bus is None:
+        return  # reconciliation picks it up
+    from servers.messaging import enqueue
+
+    async with deps.db.unit_of_work() as uow:
+        await enqueue(uow, FINISH_TOPIC, f"booking:{booking.id}", {"booking_id": booking.id})
+        uow.after_commit(_wake(deps.bus))
+        await uow.commit()
+
+
+def _wake(bus):
+    async def wake() -> None:
+        await bus.notify()  # deliver now instead of at the next poll
+
+    return wake
+
+
+async def refund_and_cancel(deps: BookingDeps, booking: Row, reason: str, cancel_sale: bool = False,
+                            fee_minor: int = 0) -> Row:
+    """Undoes a booking: rooms back here and at the channel manager, money back but the fee."""
+    now = datetime.now(timezone.utc)
+    await release_everything(deps, booking, cancel_sale=cancel_sale)
+    refund = booking.paid_minor - fee_minor
+    if refund > 0:
+        await deps.payments.refund(booking.payment_reference, refund, f"{booking.id}:refund")
+    return await store.move(deps.db, booking, domain.CANCELLED, now, paid_minor=fee_minor, fee_minor=fee_minor,
+                            cancel_reason=reason[:500], expires_at=None)
+
+
+async def cancel_booking(deps: BookingDeps, booking_id: str, reason: str, etag: str) -> Row:
+    async with deps.locks.holding([f"booking:{booking_id}"], ttl_seconds=60, wait_seconds=10):
+        booking = await store.read(deps.db, booking_id)
+        if booking.status == domain.CANCELLED:
+            return booking
+        _check_etag(booking, etag)
+        domain.check_transition(booking.status, domain.CANCELLED, booking.id)
+        if booking.status == domain.HELD:
+            return await refund_and_cancel(deps, booking, reason or "cancelled by the guest",
+                                           cancel_sale=booking.paid_minor > 0)
+        hotel = await deps.inventory.get_hotel(booking.hotel_id)
+        fee = domain.cancellation_fee(booking.total_minor, booking.check_in, hotel.time_zone,
+                                      hotel.free_cancellation_hours, hotel.cancellation_fee_percent,
+                                      datetime.now(timezone.utc))
+        return await refund_and_cancel(deps, booking, reason or "cancelled by the guest", cancel_sale=True,
+                                       fee_minor=min(fee, booking.paid_minor))
+
+
+async def expire(deps: BookingDeps, booking: Row) -> Row:
+    """A HELD booking whose hold lapsed unpaid: rooms back, authorization voided."""
+    await release_everything(deps, booking)
+    return await store.move(deps.db, booking, domain.EXPIRED, datetime.now(timezone.utc), expires_at=None)
+
+
+async def _channel_manager_of(deps: BookingDeps, booking: Row):
+    hotel = await deps.inventory.get_hotel(booking.hotel_id)
+    return deps.channel_manager(hotel.channel_manager.channel_manager_id)

@@ -1,0 +1,104 @@
+"""Bookings in the database: the claim of a create's request id, guarded transitions, reads and lists."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from servers.booking.domain import PENDING, check_transition
+from servers.runtime.errors import aborted, not_found
+from servers.storage.database import Database
+from servers.storage.tables import bookings, room_types
+
+
+async def claim(db: Database, values: dict, now: datetime) -> tuple[Row, bool]:
+    """The booking for a create's request id: a new PENDING one (True), or the one there already (False)."""
+    booking_id = str(uuid.uuid4())
+    values = dict(values)
+    code = values.pop("room_type_code")
+    async with db.unit_of_work() as uow:
+        existing = await _by_request(uow.connection, values["request_id"])
+        if existing is not None:
+            return existing, False
+        room_type_id = (await uow.connection.execute(select(room_types.c.id).where(
+            room_types.c.hotel_id == values["hotel_id"], room_types.c.code == code))).scalar_one()
+        try:
+            await uow.connection.execute(insert(bookings).values(
+                id=booking_id, status=PENDING, room_type_id=room_type_id, created_at=now, updated_at=now, **values))
+            await uow.commit()
+        except IntegrityError:
+            pass  # a concurrent duplicate claimed it first
+    async with db.reading() as conn:
+        row = await _by_request(conn, values["request_id"])
+        if row is None:
+            row = await get(conn, booking_id)
+    return row, row.id == booking_id
+
+
+async def _by_request(conn: AsyncConnection, request_id: str) -> Row | None:
+    return (await conn.execute(_select().where(bookings.c.request_id == request_id))).first()
+
+
+def _select():
+    return select(bookings, room_types.c.code.label("room_type_code")).join(
+        room_types, room_types.c.id == bookings.c.room_type_id)
+
+
+async def get(conn: AsyncConnection, booking_id: str) -> Row:
+    row = (await conn.execute(_select().where(bookings.c.id == booking_id))).first()
+    if row is None:
+        raise not_found("BOOKING_NOT_FOUND", f"booking {booking_id}", booking_id=booking_id)
+    return row
+
+
+async def read(db: Database, booking_id: str) -> Row:
+    async with db.unit_of_work() as uow:  # the primary: a booking is read right after it changes
+        return await get(uow.connection, booking_id)
+
+
+async def move(db: Database, booking: Row, status: str, now: datetime, **values) -> Row:
+    """Moves the booking to status if nobody moved it since it was read (its version)."""
+    check_transition(booking.status, status, booking.id)
+    return await change(db, booking, now, status=status, **values)
+
+
+async def change(db: Database, booking: Row, now: datetime, **values) -> Row:
+    async with db.unit_of_work() as uow:
+        result = await uow.connection.execute(
+            update(bookings).where(bookings.c.id == booking.id, bookings.c.version == booking.version)
+            .values(version=bookings.c.version + 1, updated_at=now, **values))
+        if result.rowcount != 1:
+            raise aborted("CONCURRENT_UPDATE", "the booking changed meanwhile; read it again", booking_id=booking.id)
+        await uow.commit()
+        return await get(uow.connection, booking.id)
+
+
+async def page(conn: AsyncConnection, *, user_id: str, hotel_id: str, statuses: list[str],
+               after: list | None, limit: int) -> list[Row]:
+    """Newest first, keyed on (created_at, id) so pages never skip or repeat."""
+    query = _select().order_by(bookings.c.created_at.desc(), bookings.c.id.desc()).limit(limit)
+    query = query.where(bookings.c.user_id == user_id) if user_id else query.where(bookings.c.hotel_id == hotel_id)
+    if statuses:
+        query = query.where(bookings.c.status.in_(statuses))
+    if after:
+        created = datetime.fromisoformat(after[0])
+        query = query.where(or_(bookings.c.created_at < created,
+                                and_(bookings.c.created_at == created, bookings.c.id < after[1])))
+    return list((await conn.execute(query)).all())
+
+
+async def stuck(conn: AsyncConnection, status: str, older_than: datetime, limit: int = 200) -> list[Row]:
+    query = _select().where(bookings.c.status == status, bookings.c.updated_at < older_than).limit(limit)
+    return list((await conn.execute(query)).all())
+
+
+async def expired_holds(conn: AsyncConnection, now: datetime, limit: int = 200) -> list[Row]:
+    """HELD bookings past their hold whose payment was never captured."""
+    query = _select().where(bookings.c.status == "held", bookings.c.expires_at <= now,
+                            bookings.c.paid_minor == 0).limit(limit)
+    return list((await conn.execute(query)).all())

@@ -1,0 +1,90 @@
+"""Locks that cut contention and serialize calls to a channel manager (ARCHITECTURE §5.1).
+
+Correctness never rests on them (the database guards every count); they keep concurrent bookings
+of the same room-nights from all calling the channel manager at once. Redis: SET NX PX with a
+token, released by compare-and-delete, taken in sorted order so two callers never wait on each
+other crosswise. Embedded: asyncio locks in the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+import redis.asyncio as aioredis
+
+from servers.runtime.errors import ApiError, Code
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def busy(keys: list[str]) -> ApiError:
+    return ApiError(Code.ABORTED, "LOCK_BUSY", "these room-nights are being booked right now; try again",
+                    {"lock": keys[0] if keys else ""}, retry_after_seconds=0.2)
+
+
+class Locks(Protocol):
+    def holding(self, keys: list[str], ttl_seconds: float, wait_seconds: float) -> contextlib.AbstractAsyncContextManager:
+        ...
+
+
+class MemoryLocks:
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    @contextlib.asynccontextmanager
+    async def holding(self, keys: list[str], ttl_seconds: float = 30, wait_seconds: float = 5) -> AsyncIterator[None]:
+        taken: list[asyncio.Lock] = []
+        deadline = time.monotonic() + wait_seconds
+        try:
+            for key in sorted(set(keys)):
+                lock = self._locks.setdefault(key, asyncio.Lock())
+                try:
+                    await asyncio.wait_for(lock.acquire(), max(deadline - time.monotonic(), 0.001))
+                except asyncio.TimeoutError:
+                    raise busy(keys) from None
+                taken.append(lock)
+            yield
+        finally:
+            for lock in reversed(taken):
+                lock.release()
+            for key in keys:
+                lock = self._locks.get(key)
+                if lock is not None and not lock.locked():
+                    self._locks.pop(key, None)
+
+
+class RedisLocks:
+    def __init__(self, client: aioredis.Redis, prefix: str = "") -> None:
+        self.client = client
+        self.prefix = prefix
+        self._release = client.register_script(_RELEASE)
+
+    @contextlib.asynccontextmanager
+    async def holding(self, keys: list[str], ttl_seconds: float = 30, wait_seconds: float = 5) -> AsyncIterator[None]:
+        token = uuid.uuid4().hex
+        taken: list[str] = []
+        deadline = time.monotonic() + wait_seconds
+        try:
+            for key in sorted(set(keys)):
+                name = f"{self.prefix}lock:{key}"
+                while not await self.client.set(name, token, nx=True, px=int(ttl_seconds * 1000)):
+                    if time.monotonic() >= deadline:
+                        raise busy(keys)
+                    await asyncio.sleep(0.005)
+                taken.append(name)
+            yield
+        finally:
+            for name in reversed(taken):
+                await self._release(keys=[name], args=[token])
+
+
+def create_locks(redis_url: str | None, prefix: str = "") -> Locks:
+    return RedisLocks(aioredis.from_url(redis_url), prefix) if redis_url else MemoryLocks()

@@ -1,0 +1,82 @@
+"""The background jobs of each service, run inside a serving process (the embedded default) or on
+their own: `python -m servers worker NAME`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from servers.booking import jobs as booking_jobs
+from servers.inventory.jobs import sweep_expired_holds
+from servers.inventory.poller import ChannelPoller
+from servers.inventory.webhooks import create_webhook_app, start_webhook_server
+from servers.runtime.jobs import BackgroundJobs
+
+log = logging.getLogger("hotelagg.workers")
+
+WORKERS = ("hold-sweeper", "channel-poller", "booking-expiry", "reconciliation")
+
+
+async def start_jobs(parts, services, running, webhook_port: int | None) -> BackgroundJobs:
+    s = parts.settings
+    jobs = BackgroundJobs()
+    if "inventory" in services:
+        jobs.start(s.hold_sweep_interval_seconds, "hold-sweeper", lambda: sweep_expired_holds(parts.db, parts.hub))
+        poller = ChannelPoller(parts.db, parts.mirror, parts.clients, s.poll_interval_seconds)
+        jobs.start(s.poll_interval_seconds, "channel-poller", poller.run)
+        webhooks, bound = await start_webhook_server(
+            create_webhook_app(parts.db, parts.mirror, s.channel_managers, s.webhook_tolerance_seconds),
+            s.host, s.webhook_port if webhook_port is None else webhook_port,
+        )
+        running.context.update(poller=poller, webhook_port=bound)
+        running.on_stop.append(webhooks.cleanup)
+    if "booking" in services and parts.booking.payments is not None:
+        jobs.start(s.booking_expiry_interval_seconds, "booking-expiry",
+                   lambda: booking_jobs.expire_bookings(parts.booking))
+        jobs.start(s.reconcile_interval_seconds, "reconciliation", lambda: booking_jobs.reconcile(parts.booking))
+    return jobs
+
+
+async def run_worker(settings, name: str, once: bool) -> None:
+    """One job on its own (production: workers as separate processes, any number of them)."""
+    import grpc
+
+    from clients.hotelagg import InventoryClient
+    from servers.app import Components
+    from servers.runtime.jobs import every
+    from servers.runtime.server import wait_for_signal
+
+    parts = Components.build(settings)
+    channel = None
+    if name in ("booking-expiry", "reconciliation"):
+        if parts.booking.payments is None:
+            raise SystemExit("booking workers need HOTELAGG_PAYMENT_GATEWAY_URL")
+        channel = grpc.aio.insecure_channel(settings.inventory_target or f"127.0.0.1:{settings.port}")
+        parts.booking.inventory = InventoryClient(channel)
+    job, interval = _job(parts, name)
+    try:
+        if once:
+            log.info("worker ran once", extra={"worker": name, "result": str(await job())})
+            return
+        task = asyncio.create_task(every(interval, name, job))
+        await wait_for_signal()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    finally:
+        if channel is not None:
+            await channel.close()
+        await parts.close()
+
+
+def _job(parts, name: str):
+    s = parts.settings
+    if name == "hold-sweeper":
+        return (lambda: sweep_expired_holds(parts.db, parts.hub)), s.hold_sweep_interval_seconds
+    if name == "channel-poller":
+        poller = ChannelPoller(parts.db, parts.mirror, parts.clients, s.poll_interval_seconds)
+        return poller.poll_all, s.poll_interval_seconds
+    if name == "booking-expiry":
+        return (lambda: booking_jobs.expire_bookings(parts.booking)), s.booking_expiry_interval_seconds
+    if name == "reconciliation":
+        return (lambda: booking_jobs.reconcile(parts.booking)), s.reconcile_interval_seconds
+    raise SystemExit(f"unknown worker {name!r}; known: {', '.join(WORKERS)}")
