@@ -111,3 +111,48 @@ def record(name: str, result: dict) -> None:
               **result}
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
+
+
+def source_revision() -> str:
+    """The commit measured, and whether the product's code had uncommitted changes (others edit it too)."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "servers", "clients", "sandbox"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{commit}{' + uncommitted changes' if dirty else ''}"
+
+
+@contextlib.asynccontextmanager
+async def sandbox_channel_manager(api_key: str = "sandbox-key") -> AsyncIterator[str]:
+    """`python -m sandbox.channel_manager` in a process of its own; yields its base URL."""
+    import tempfile
+
+    import aiohttp
+
+    port = free_port()
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen([sys.executable, "-m", "sandbox.channel_manager", "--port", str(port),
+                                "--api-key", api_key], cwd=ROOT, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(100):
+                if process.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError(f"sandbox exited: {log.read().decode()[-2000:]}")
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with session.get(url + "/health") as reply:
+                        if reply.status == 200:
+                            break
+                await asyncio.sleep(0.1)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()

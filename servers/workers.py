@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from servers.booking import jobs as booking_jobs
 from servers.inventory.jobs import sweep_expired_holds
@@ -33,7 +34,8 @@ async def start_jobs(parts, services, running, webhook_port: int | None) -> Back
     if "booking" in services and parts.booking.payments is not None:
         jobs.start(s.booking_expiry_interval_seconds, "booking-expiry",
                    lambda: booking_jobs.expire_bookings(parts.booking))
-        jobs.start(s.reconcile_interval_seconds, "reconciliation", lambda: booking_jobs.reconcile(parts.booking))
+        jobs.start(s.reconcile_interval_seconds, "reconciliation", lambda: booking_jobs.reconcile(
+            parts.booking, timedelta(seconds=s.reconcile_stuck_seconds)))
     return jobs
 
 
@@ -78,5 +80,6 @@ def _job(parts, name: str):
     if name == "booking-expiry":
         return (lambda: booking_jobs.expire_bookings(parts.booking)), s.booking_expiry_interval_seconds
     if name == "reconciliation":
-        return (lambda: booking_jobs.reconcile(parts.booking)), s.reconcile_interval_seconds
+        return (lambda: booking_jobs.reconcile(parts.booking, timedelta(seconds=s.reconcile_stuck_seconds))), \
+            s.reconcile_interval_seconds
     raise SystemExit(f"unknown worker {name!r}; known: {', '.join(WORKERS)}")

@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     inventory_target: str | None = None
     booking_expiry_interval_seconds: float = Field(10.0, gt=0, le=3600)
     reconcile_interval_seconds: float = Field(3600.0, gt=0, le=86400)
+    # A booking left this long between states by a process that died is driven to an end.
+    reconcile_stuck_seconds: float = Field(120.0, gt=0, le=86400)
     # How long search keeps hotels and room types (static data) before reading them again.
     hotel_cache_ttl_seconds: float = Field(60.0, ge=0, le=86400)
 
