@@ -1,8 +1,9 @@
 """`python -m servers run`: the whole system on one machine, nothing to install but Python.
 
-Every service in one process on SQLite with the in-process cache and queue, and beside it, as a
-process of its own like a real one, the sandbox channel manager: its Rome hotels are mirrored here
-through signed webhooks and the change-feed poller, while its competing channels sell rooms too.
+Every service in one process on SQLite with the in-process cache and queue, and beside it, each a
+process of its own like the real ones: the sandbox channel manager (its Rome hotels are mirrored here
+through signed webhooks and the change-feed poller, while its competing channels sell rooms too)
+and the sandbox payment gateway that bookings pay through.
 """
 
 from __future__ import annotations
@@ -39,13 +40,12 @@ def with_sandbox(settings: Settings, port: int) -> Settings:
     return settings.model_copy(update={"channel_managers": {**settings.channel_managers, SANDBOX_ID: sandbox}})
 
 
-def start_sandbox(port: int, competitor_rate: float, log_path: str) -> subprocess.Popen:
-    """The sandbox as a process of its own; its log goes to a file, ours stays JSON on stderr."""
-    args = [sys.executable, "-m", "sandbox.channel_manager", "--port", str(port), "--api-key", SANDBOX_KEY,
-            "--seed-demo", "--competitor-rate", str(competitor_rate)]
+def start_process(module: str, args: list[str], log_path: str) -> subprocess.Popen:
+    """A sandbox as a process of its own; its log goes to a file, ours stays JSON on stderr."""
     os.makedirs(os.path.dirname(log_path) or ".", exist_ok=True)
     with open(log_path, "ab") as log_file:
-        return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file)
+        return subprocess.Popen([sys.executable, "-m", module, *args], stdin=subprocess.DEVNULL,
+                                stdout=log_file, stderr=log_file)
 
 
 async def wait_until_up(base_url: str, seconds: float = 20) -> None:
@@ -79,23 +79,34 @@ async def _link_sandbox_hotels(settings: Settings, base_url: str) -> None:
 
 async def run(settings: Settings) -> None:
     sandbox_port = int(os.environ.get("HOTELAGG_SANDBOX_PORT", "8090"))
+    payments_port = int(os.environ.get("HOTELAGG_SANDBOX_PAYMENTS_PORT", "8091"))
     rate = float(os.environ.get("HOTELAGG_SANDBOX_COMPETITOR_RATE", "0.2"))
     settings = with_sandbox(settings, sandbox_port)
+    if settings.payment_gateway_url is None:
+        settings = settings.model_copy(update={"payment_gateway_url": f"http://127.0.0.1:{payments_port}"})
     cm = settings.channel_managers[SANDBOX_ID]
-    log_path = os.environ.get("HOTELAGG_SANDBOX_LOG", "var/sandbox-channel-manager.log")
-    sandbox = start_sandbox(sandbox_port, rate, log_path)
+    log_dir = os.environ.get("HOTELAGG_SANDBOX_LOG_DIR", "var")
+    sandbox = start_process("sandbox.channel_manager", [
+        "--port", str(sandbox_port), "--api-key", SANDBOX_KEY, "--seed-demo", "--competitor-rate", str(rate)],
+        os.path.join(log_dir, "sandbox-channel-manager.log"))
+    gateway = start_process("sandbox.payment_gateway", ["--port", str(payments_port),
+                                                         "--api-key", settings.payment_api_key],
+                            os.path.join(log_dir, "sandbox-payment-gateway.log"))
     try:
         await wait_until_up(cm.base_url)
+        await wait_until_up(settings.payment_gateway_url)
         await _link_sandbox_hotels(settings, cm.base_url)
         running = await app.start(settings)
         webhook_port = running.context["webhook_port"]
         await subscribe(cm, f"http://127.0.0.1:{webhook_port}{webhook_path(SANDBOX_ID)}")
         print(f"hotelagg serving every service on {settings.host}:{running.port}; webhooks on :{webhook_port}; "
-              f"sandbox channel manager on :{sandbox_port}", flush=True)
+              f"sandbox channel manager on :{sandbox_port}, payment gateway on :{payments_port}", flush=True)
         await serve_until_signalled(running, settings.shutdown_grace_seconds)
     finally:
-        sandbox.terminate()
-        try:
-            sandbox.wait(10)
-        except subprocess.TimeoutExpired:
-            sandbox.kill()
+        for process in (sandbox, gateway):
+            process.terminate()
+        for process in (sandbox, gateway):
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()

@@ -19,7 +19,7 @@ def start_run(workdir) -> ServerProcess:
     port = free_port()
     env = clean_env(database_url=f"sqlite+aiosqlite:///{workdir / 'hotelagg.db'}", port=str(port),
                     shutdown_grace_seconds=str(GRACE_SECONDS), webhook_port=str(free_port()),
-                    sandbox_port=str(free_port()))
+                    sandbox_port=str(free_port()), sandbox_payments_port=str(free_port()))
     return ServerProcess(["run"], workdir, port, env)
 
 
