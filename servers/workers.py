@@ -8,9 +8,11 @@ import logging
 from datetime import timedelta
 
 from servers.booking import jobs as booking_jobs
+from servers.booking import settle
 from servers.inventory.jobs import sweep_expired_holds
 from servers.inventory.poller import ChannelPoller
 from servers.inventory.webhooks import create_webhook_app, start_webhook_server
+from servers.messaging import create_bus
 from servers.runtime.jobs import BackgroundJobs
 
 log = logging.getLogger("hotelagg.workers")
@@ -32,6 +34,11 @@ async def start_jobs(parts, services, running, webhook_port: int | None) -> Back
         running.context.update(poller=poller, webhook_port=bound)
         running.on_stop.append(webhooks.cleanup)
     if "booking" in services and parts.booking.payments is not None:
+        bus = create_bus(s, parts.db)
+        bus.register(settle.FINISH_TOPIC, lambda message: settle.finish_queued(parts.booking, message))
+        await bus.start()
+        parts.booking.bus = bus
+        running.on_stop.append(bus.stop)
         jobs.start(s.booking_expiry_interval_seconds, "booking-expiry",
                    lambda: booking_jobs.expire_bookings(parts.booking))
         jobs.start(s.reconcile_interval_seconds, "reconciliation", lambda: booking_jobs.reconcile(

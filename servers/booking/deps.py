@@ -9,6 +9,7 @@ from clients.channel_managers import ChannelManagerClient
 from clients.hotelagg import InventoryClient
 from clients.payments import PaymentProvider
 from servers.cache.locks import Locks
+from servers.messaging import Bus
 from servers.storage.database import Database
 
 
@@ -21,8 +22,8 @@ class BookingDeps:
     hold_ttl: timedelta = timedelta(minutes=15)
     # Set once the inventory service's address is known (it may be this very server).
     inventory: InventoryClient | None = None
-    # Outbox topics are enqueued through this (servers.messaging); None: no retry queue.
-    bus: object | None = field(default=None)
+    # The retry queue (servers.messaging); None: the reconciliation job alone finishes what fails.
+    bus: Bus | None = field(default=None)
 
     def channel_manager(self, channel_manager_id: str) -> ChannelManagerClient | None:
         return self.channel_managers.get(channel_manager_id)

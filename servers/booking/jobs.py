@@ -53,7 +53,7 @@ async def _finish_if_paid(deps: BookingDeps, booking: Row) -> None:
             return  # not paid: it confirms or expires the ordinary way
         booking = await store.change(deps.db, booking, datetime.now(timezone.utc), paid_minor=payment.captured_minor)
     if booking.paid_minor > 0:
-        await settle.finish(deps, booking)
+        await settle.finish(deps, booking)  # unreachable channel manager: raises, the next run tries again
 
 
 async def _each(booking: Row, what: str, step) -> int:

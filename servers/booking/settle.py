@@ -47,7 +47,7 @@ async def confirm_booking(deps: BookingDeps, booking_id: str, etag: str) -> Row:
             payment = await deps.payments.capture(booking.payment_reference, booking.total_minor,
                                                   f"{booking.id}:capture")
             booking = await store.change(deps.db, booking, now, paid_minor=payment.captured_minor)
-        return await finish(deps, booking)
+        return await finish_or_queue(deps, booking)
 
 
 async def finish(deps: BookingDeps, booking: Row) -> Row:
@@ -65,28 +65,31 @@ async def finish(deps: BookingDeps, booking: Row) -> Row:
             await client.confirm(booking.channel_manager_reservation_id, f"{booking.id}:confirm")
         except HoldExpired:
             return await refund_and_cancel(deps, booking, "the channel manager's hold expired", cancel_sale=True)
-        except ChannelManagerUnavailable:
-            await _retry_later(deps, booking)
-            return booking  # HELD and paid: the retry queue confirms it
     return await store.move(deps.db, booking, domain.CONFIRMED, now, expires_at=None)
+
+
+async def finish_or_queue(deps: BookingDeps, booking: Row) -> Row:
+    """Finishes now, or, with the channel manager unreachable, leaves it HELD and paid to the retry queue."""
+    try:
+        return await finish(deps, booking)
+    except ChannelManagerUnavailable:
+        await _retry_later(deps, booking)
+        return await store.read(deps.db, booking.id)
 
 
 async def _retry_later(deps: BookingDeps, booking: Row) -> None:
     if deps.bus is None:
-        return  # reconciliation picks it up
-    from servers.messaging import enqueue
-
+        return  # the reconciliation job finishes it
     async with deps.db.unit_of_work() as uow:
-        await enqueue(uow, FINISH_TOPIC, f"booking:{booking.id}", {"booking_id": booking.id})
-        uow.after_commit(_wake(deps.bus))
+        await deps.bus.enqueue(uow, FINISH_TOPIC, f"booking:{booking.id}", {"booking_id": booking.id})
         await uow.commit()
 
 
-def _wake(bus):
-    async def wake() -> None:
-        await bus.notify()  # deliver now instead of at the next poll
-
-    return wake
+async def finish_queued(deps: BookingDeps, message) -> None:
+    """The retry queue's handler: a raise means try again at the next tier (then parked, then reconciled)."""
+    booking = await store.read(deps.db, message.payload["booking_id"])
+    if booking.status == domain.HELD and booking.paid_minor > 0:
+        await finish(deps, booking)
 
 
 async def refund_and_cancel(deps: BookingDeps, booking: Row, reason: str, cancel_sale: bool = False,

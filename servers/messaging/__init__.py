@@ -28,6 +28,7 @@ __all__ = [
 
 def create_bus(settings: Settings, db: Database, policy: RetryPolicy | None = None) -> Bus:
     """RabbitMQ when HOTELAGG_AMQP_URL is set; otherwise the outbox table itself is the queue."""
+    policy = policy or RetryPolicy(tuple(settings.retry_tiers_seconds))
     if settings.amqp_url:
-        return RabbitBus(db, settings.amqp_url, policy)
+        return RabbitBus(db, settings.amqp_url, policy, prefix=settings.amqp_prefix)
     return EmbeddedBus(db, policy)

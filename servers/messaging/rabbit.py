@@ -10,8 +10,8 @@ message again: consumers are idempotent, keyed on Message.id (AMQP message_id = 
 One robust connection (aio-pika connect_robust) carries a confirming publisher channel and a consumer
 channel with a prefetch limit; after a connection loss it reconnects and restores exchanges, queues,
 bindings, QoS and consumers. Publications that fail meanwhile stay in the outbox and go out later.
-Per-key order is not kept on this bus (prefetch and retries reorder): use the embedded bus's guarantee
-only where it runs, or a single-active-consumer queue per key space.
+Per-key order is not kept on this bus (prefetch, several consumers and retries reorder it): a handler
+that cares must compare a version carried in the payload.
 """
 
 from __future__ import annotations
@@ -65,13 +65,23 @@ class RabbitBus(Bus):
         self._relay_task: asyncio.Task | None = None
 
     async def start(self) -> None:
+        """Connects, declares every registered topic, consumes, and starts the relay."""
         if self.connection is not None:
             return
-        self._started = True
         self.connection = await aio_pika.connect_robust(
             self._url, reconnect_interval=self._reconnect_interval,
             client_properties={"connection_name": f"{self.topology.prefix}-bus"},
         )
+        try:
+            await self._open_channels()
+        except BaseException:
+            await self.connection.close()
+            self.connection = self.publisher = None
+            raise
+        self._started = True
+        self._relay_task = asyncio.create_task(self.relay.run_forever(), name="outbox-relay")
+
+    async def _open_channels(self) -> None:
         # Confirms: a publish returns once the broker has the message; an unroutable one raises.
         self.publisher = await self.connection.channel(publisher_confirms=True, on_return_raises=True)
         consumer = await self.connection.channel()
@@ -81,7 +91,6 @@ class RabbitBus(Bus):
             queue = await consumer.declare_queue(self.topology.work(topic), durable=True)
             tag = await queue.consume(partial(self._on_delivery, topic, handler))
             self._consumers.append((queue, tag))
-        self._relay_task = asyncio.create_task(self.relay.run_forever(), name="outbox-relay")
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stops consuming, lets handlers in flight finish (up to grace), stops the relay, disconnects."""
@@ -92,7 +101,10 @@ class RabbitBus(Bus):
                 log.debug("cancelling consumer %s failed", tag, exc_info=True)
         self._consumers.clear()
         if self._handling:
-            await asyncio.wait(set(self._handling), timeout=grace)
+            _, late = await asyncio.wait(set(self._handling), timeout=grace)
+            for task in late:  # not acked: the broker delivers them again
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
         if self._relay_task is not None:
             self._relay_task.cancel()
             await asyncio.gather(self._relay_task, return_exceptions=True)
@@ -156,9 +168,10 @@ class RabbitBus(Bus):
     async def _forward(self, topic: str, incoming: AbstractIncomingMessage, outcome: Outcome) -> None:
         attempt = _attempt(incoming)
         if outcome.action == "retry":
-            await self._publish_to_queue(forward(incoming, attempt + 1, outcome.error), self.topology.retry(topic, attempt))
+            copy, queue = forward(incoming, attempt + 1, outcome.error), self.topology.retry(topic, attempt)
         else:
-            await self._publish_to_queue(forward(incoming, attempt, outcome.error), self.topology.parked(topic))
+            copy, queue = forward(incoming, attempt, outcome.error), self.topology.parked(topic)
+        await self._publish_to_queue(copy, queue)
 
     async def drain(self, timeout: float) -> None:
         """Waits until the outbox has nothing pending, the topics' work and delay queues are empty and no

@@ -59,6 +59,8 @@ async def claim(
     """Leases up to `limit` due rows (oldest first) in one short transaction; attempt = attempts + 1."""
     if limit <= 0 or (topics is not None and not topics):
         return []
+    if db.is_sqlite and not await _any_due(db, topics):
+        return []  # an idle poll must not take SQLite's one write lock from the API's transactions
     async with db.unit_of_work() as uow:
         query = _due_query(limit, topics, heads_only)
         if not uow.is_sqlite:
@@ -74,6 +76,14 @@ async def claim(
     return [
         Message(row.id, row.topic, row.message_key, row.payload, row.attempts + 1, row.last_error) for row in rows
     ]
+
+
+async def _any_due(db: Database, topics: Sequence[str] | None) -> bool:
+    query = select(outbox.c.id).where(outbox.c.status == PENDING, outbox.c.available_at <= utcnow())
+    if topics is not None:
+        query = query.where(outbox.c.topic.in_(topics))
+    async with _primary(db) as connection:
+        return (await connection.execute(query.limit(1))).first() is not None
 
 
 def _claimed(message: Message):

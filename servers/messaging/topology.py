@@ -70,10 +70,10 @@ class Topology:
 async def declare(channel: AbstractChannel, topology: Topology, topic: str) -> AbstractQueue:
     """Declares (idempotently) the exchange and every queue of a topic; returns the work queue."""
     exchange = await channel.declare_exchange(topology.exchange, aio_pika.ExchangeType.DIRECT, durable=True)
-    declared = [await channel.declare_queue(name, durable=True, arguments=args) for name, args in topology.queues(topic)]
-    work = declared[0]
-    await work.bind(exchange, routing_key=topic)
-    return work
+    queues = [await channel.declare_queue(name, durable=True, arguments=arguments)
+              for name, arguments in topology.queues(topic)]
+    await queues[0].bind(exchange, routing_key=topic)
+    return queues[0]
 
 
 def encode(message: Message) -> aio_pika.Message:

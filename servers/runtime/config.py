@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     breaker_reset_seconds: float = Field(30.0, gt=0, le=3600)
     # A mirrored hotel not heard from (webhook or poll) for longer is read from its channel manager.
     search_freshness_seconds: float = Field(180.0, gt=0, le=86400)
+    # RabbitMQ names (exchange, queues) start with this; tests and shared brokers set their own.
+    amqp_prefix: str = Field("hotelagg", pattern=r"^[a-z0-9][a-z0-9_.-]{0,40}$")
+    # Delays before the 2nd, 3rd, ... attempt of a queued outbound call; after the last, it is parked.
+    retry_tiers_seconds: list[float] = Field(default_factory=lambda: [5.0, 30.0, 300.0], min_length=1, max_length=10)
     # The payment gateway bookings authorize, capture and refund through; unset: bookings answer UNAVAILABLE.
     payment_gateway_url: str | None = None
     payment_api_key: str = "sandbox-payments-key"

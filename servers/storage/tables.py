@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from servers.storage.types import BigId, UtcDateTime
@@ -227,6 +228,9 @@ outbox = Table(
     Column("last_error", Text),
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_outbox_status_available_at", "status", "available_at"),
+    # The embedded bus claims only the oldest pending message of a key: this keeps that lookup small.
+    Index("ix_outbox_pending_key", "topic", "message_key", "id",
+          postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
 )
 
 partners = Table(
