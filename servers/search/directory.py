@@ -75,9 +75,12 @@ class HotelDirectory:
         """Hotels in the one-degree cells a circle can touch; the caller measures the exact distance."""
         await self._fresh()
         lat_cells = math.ceil(radius_km / KM_PER_DEGREE) + 1
-        # A degree of longitude shrinks toward the poles; past 80 degrees take every longitude.
-        shrink = math.cos(math.radians(min(abs(latitude) + lat_cells, 80.0)))
-        lon_cells = min(180, math.ceil(radius_km / (KM_PER_DEGREE * shrink)) + 1)
+        # A degree of longitude shrinks toward the poles; a circle reaching past 80 degrees takes them all.
+        farthest = abs(latitude) + lat_cells
+        if farthest >= 80.0:
+            lon_cells = 180
+        else:
+            lon_cells = min(180, math.ceil(radius_km / (KM_PER_DEGREE * math.cos(math.radians(farthest)))) + 1)
         row, column = _cell(latitude, longitude)
         found: dict[str, HotelInfo] = {}
         for r in range(row - lat_cells, row + lat_cells + 1):

@@ -9,7 +9,7 @@ import time
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from clients.channel_managers import ChannelManagerClient, ChannelManagerError, ChannelManagerUnavailable
 from servers.cache.base import CachedNight, NightCache
@@ -60,16 +60,16 @@ class NightSource:
             select(room_types.c.hotel_id, room_types.c.code, inventory.c.night, inventory.c.available,
                    inventory.c.held, inventory.c.price_minor, inventory.c.min_stay, inventory.c.max_stay,
                    inventory.c.closed_to_arrival, inventory.c.closed_to_departure, inventory.c.stop_sell,
-                   inventory.c.version)
+                   inventory.c.version, inventory.c.updated_at)
             .join(room_types, room_types.c.id == inventory.c.room_type_id)
             .where(room_types.c.hotel_id.in_(hotel_ids), room_types.c.code.in_(codes),
                    inventory.c.night >= min(d for _, d, _ in missing), inventory.c.night <= max(d for _, d, _ in missing))
         )
-        now = time.time()
         async with self.db.reading() as conn:
             result = await conn.execute(query)
+            # Stamped with when the night last changed, not when we read it: an old mirror stays old.
             return {(r.hotel_id, r.night, r.code): CachedNight(
-                max(r.available - r.held, 0), r.price_minor, now, r.version,
+                max(r.available - r.held, 0), r.price_minor, _aware(r.updated_at).timestamp(), r.version,
                 (r.min_stay, r.max_stay, bool(r.closed_to_arrival), bool(r.closed_to_departure), bool(r.stop_sell)))
                 for r in result}
 
@@ -84,13 +84,16 @@ class NightSource:
         """Mirrored hotels we have not heard from (webhook or poll) within the freshness bound."""
         if not hotel_ids:
             return []
-        heard = func.coalesce(sync_cursors.c.last_polled_at, sync_cursors.c.updated_at)
-        query = (select(hotels.c.id, heard.label("heard")).outerjoin(sync_cursors, sync_cursors.c.hotel_id == hotels.c.id)
+        query = (select(hotels.c.id, sync_cursors.c.last_polled_at, sync_cursors.c.updated_at)
+                 .outerjoin(sync_cursors, sync_cursors.c.hotel_id == hotels.c.id)
                  .where(hotels.c.id.in_(sorted(hotel_ids))))
         limit = datetime.now(timezone.utc) - self.freshness
         async with self.db.reading() as conn:
             rows = (await conn.execute(query)).all()
-        return [r.id for r in rows if r.heard is None or _aware(r.heard) < limit]
+        # Heard from last: the later of the last poll and the last applied event (webhook or poll).
+        heard = {r.id: max((_aware(t) for t in (r.last_polled_at, r.updated_at) if t is not None), default=None)
+                 for r in rows}
+        return [hotel_id for hotel_id, when in heard.items() if when is None or when < limit]
 
     async def _from_channel_manager(self, hotel: HotelInfo, missing: list[Key], read: dict[Key, NightView],
                                     now: float) -> dict[Key, NightView]:
