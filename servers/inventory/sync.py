@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, case, delete, select, update
 from sqlalchemy.engine import Row
 
 from clients.channel_managers import ChannelEvent, Delta, Snapshot
-from servers.inventory.ari import night_from_row
+from servers.inventory.ari import load_nights, night_from_row
 from servers.inventory.channel_events import event_json, from_json
 from servers.inventory.domain import Night
 from servers.storage.database import UnitOfWork
@@ -28,7 +28,6 @@ from servers.storage.upsert import insert_on_conflict
 log = logging.getLogger("hotelagg.inventory.sync")
 
 OUR_CHANNEL = "hotelagg"
-_CHUNK = 1500  # rows per multi-row upsert: under SQLite's and PostgreSQL's bound-parameter limits
 _RETURNED = (inventory.c.room_type_id, inventory.c.night, inventory.c.total, inventory.c.available,
              inventory.c.held, inventory.c.price_minor, inventory.c.min_stay, inventory.c.max_stay,
              inventory.c.closed_to_arrival, inventory.c.closed_to_departure, inventory.c.stop_sell,
@@ -42,6 +41,8 @@ class SyncOutcome:
     stale: int = 0
     last_sequence: int = 0
     gap: bool = False
+    # The event ids seen for the first time.
+    fresh_ids: set[str] = field(default_factory=set)
     # room type code → the nights after the change, for the cache and WatchInventory
     changed: dict[str, list[Night]] = field(default_factory=lambda: defaultdict(list))
 
@@ -51,6 +52,7 @@ async def apply_events(uow: UnitOfWork, source: str, hotel_id: str, events: list
     outcome = SyncOutcome()
     cursor = await _lock_cursor(uow, source, hotel_id, now)
     fresh = await _record(uow, source, hotel_id, events, now)
+    outcome.fresh_ids = fresh
     outcome.duplicates = len(events) - len(fresh)
     given = {e.event_id: e for e in events if e.event_id in fresh}
     sequence = cursor
@@ -216,6 +218,8 @@ async def apply_snapshot(uow: UnitOfWork, hotel_id: str, room_type_id: int, even
                           now: datetime, outcome: SyncOutcome, restart: bool = False) -> None:
     """Upserts the nights; `restart`: the source began its sequence again, so ours are not newer."""
     snapshot: Snapshot = event.change
+    if not snapshot.nights:
+        return
     rows = [{"room_type_id": room_type_id, "hotel_id": hotel_id, "night": n.date, "total": n.total,
              "available": n.available, "held": 0, "price_minor": n.price_minor,
              "min_stay": n.restrictions.min_stay, "max_stay": n.restrictions.max_stay,
@@ -223,24 +227,31 @@ async def apply_snapshot(uow: UnitOfWork, hotel_id: str, room_type_id: int, even
              "closed_to_departure": n.restrictions.closed_to_departure, "stop_sell": n.restrictions.stop_sell,
              "version": 1, "source_sequence": event.sequence, "source_updated_at": now, "updated_at": now}
             for n in snapshot.nights]
-    for start in range(0, len(rows), _CHUNK):
-        returned = await _upsert_nights(uow, rows[start:start + _CHUNK], restart)
-        outcome.changed[snapshot.room_type_code].extend(night_from_row(row) for row in returned)
+    # One small statement, compiled once and sent for every row (psycopg pipelines executemany): a
+    # multi-row VALUES statement is compiled anew each time, which cost most of an ingest.
+    await uow.connection.execute(_upsert(uow.is_sqlite, restart), rows)
+    first, last = min(n.date for n in snapshot.nights), max(n.date for n in snapshot.nights)
+    nights = (await load_nights(uow.connection, [room_type_id], first, last + timedelta(days=1)))[room_type_id]
+    outcome.changed[snapshot.room_type_code].extend(nights)
 
 
-async def _upsert_nights(uow: UnitOfWork, rows: list[dict], restart: bool) -> list[Row]:
-    statement = insert_on_conflict(inventory, uow.is_sqlite).values(rows)
-    excluded = statement.excluded
-    statement = statement.on_conflict_do_update(
-        index_elements=[inventory.c.room_type_id, inventory.c.night],
-        set_={
-            **{name: excluded[name] for name in ("total", "available", "price_minor", "min_stay", "max_stay",
-                                                 "closed_to_arrival", "closed_to_departure", "stop_sell",
-                                                 "source_sequence", "source_updated_at", "updated_at")},
-            "version": inventory.c.version + 1,
-        },
-        # A stale absolute snapshot never overwrites a newer one.
-        where=None if restart else (
-            inventory.c.source_sequence.is_(None) | (inventory.c.source_sequence < excluded.source_sequence)),
-    ).returning(*_RETURNED)
-    return list((await uow.connection.execute(statement)).all())
+_UPSERTS: dict[tuple[bool, bool], object] = {}
+
+
+def _upsert(is_sqlite: bool, restart: bool):
+    if (is_sqlite, restart) not in _UPSERTS:
+        statement = insert_on_conflict(inventory, is_sqlite)
+        excluded = statement.excluded
+        _UPSERTS[(is_sqlite, restart)] = statement.on_conflict_do_update(
+            index_elements=[inventory.c.room_type_id, inventory.c.night],
+            set_={
+                **{name: excluded[name] for name in ("total", "available", "price_minor", "min_stay", "max_stay",
+                                                     "closed_to_arrival", "closed_to_departure", "stop_sell",
+                                                     "source_sequence", "source_updated_at", "updated_at")},
+                "version": inventory.c.version + 1,
+            },
+            # A stale absolute snapshot never overwrites a newer one.
+            where=None if restart else (
+                inventory.c.source_sequence.is_(None) | (inventory.c.source_sequence < excluded.source_sequence)),
+        )
+    return _UPSERTS[(is_sqlite, restart)]

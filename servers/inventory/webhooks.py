@@ -14,6 +14,7 @@ import time
 from aiohttp import web
 
 from clients.channel_managers import MalformedAnswer, parse_event, verify_signature
+from servers.inventory.apply_queue import ApplyQueue
 from servers.inventory.mirror import Mirror, hotel_by_code
 from servers.runtime.config import ChannelManagerSettings
 from servers.storage.database import Database
@@ -30,6 +31,9 @@ def webhook_path(channel_manager_id: str) -> str:
 
 def create_webhook_app(db: Database, mirror: Mirror, channel_managers: dict[str, ChannelManagerSettings],
                        tolerance_seconds: int) -> web.Application:
+    queue = ApplyQueue(db, mirror)
+    hotels = HotelsByCode(db)
+
     async def receive(request: web.Request) -> web.Response:
         settings = channel_managers.get(request.match_info["channel_manager_id"])
         if settings is None:
@@ -43,16 +47,11 @@ def create_webhook_app(db: Database, mirror: Mirror, channel_managers: dict[str,
             event = parse_event(json.loads(raw))
         except (ValueError, MalformedAnswer) as error:
             return _error(400, "bad_event", str(error))
-        source = request.match_info["channel_manager_id"]
-        async with db.unit_of_work() as uow:
-            hotel = await hotel_by_code(uow.connection, source, event.hotel_code)
-            if hotel is None:
-                # Not a hotel we sell: acknowledge, or the channel manager would retry for nothing.
-                return web.json_response({"status": "ignored", "reason": "unknown hotel"})
-            outcome = await mirror.apply(uow, hotel, [event])
-            await uow.commit()
-        status = "duplicate" if outcome.duplicates else "applied" if outcome.applied else "waiting"
-        return web.json_response({"status": status, "last_sequence": outcome.last_sequence})
+        hotel = await hotels.find(request.match_info["channel_manager_id"], event.hotel_code)
+        if hotel is None:
+            # Not a hotel we sell: acknowledge, or the channel manager would retry for nothing.
+            return web.json_response({"status": "ignored", "reason": "unknown hotel"})
+        return web.json_response(await queue.apply(hotel, event))
 
     async def health(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
@@ -61,6 +60,25 @@ def create_webhook_app(db: Database, mirror: Mirror, channel_managers: dict[str,
     app.router.add_post("/webhooks/channel-managers/{channel_manager_id}", receive)
     app.router.add_get("/health", health)
     return app
+
+
+class HotelsByCode:
+    """Our hotel for a channel manager's hotel code, kept a minute: every webhook needs it."""
+
+    def __init__(self, db: Database, ttl_seconds: float = 60.0) -> None:
+        self.db = db
+        self.ttl = ttl_seconds
+        self._known: dict[tuple[str, str], tuple[float, object]] = {}
+
+    async def find(self, source: str, hotel_code: str):
+        known = self._known.get((source, hotel_code))
+        if known is not None and time.monotonic() - known[0] < self.ttl:
+            return known[1]
+        async with self.db.reading() as conn:
+            hotel = await hotel_by_code(conn, source, hotel_code)
+        if hotel is not None:
+            self._known[(source, hotel_code)] = (time.monotonic(), hotel)
+        return hotel
 
 
 def _error(status: int, code: str, message: str = "") -> web.Response:
