@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timezone
 
 from hotelagg.booking.v1 import booking_pb2 as pb
@@ -11,7 +10,7 @@ from hotelagg.booking.v1 import booking_pb2_grpc
 from servers.booking import domain, mapping, reserve, settle, store
 from servers.booking.deps import BookingDeps
 from servers.inventory.domain import HOTEL_ID
-from servers.runtime.errors import Violations
+from servers.runtime.errors import Violations, require_uuid
 from servers.runtime.paging import PageTokens, page_size
 from servers.storage.idempotency import Idempotency
 
@@ -19,12 +18,7 @@ SCOPE = "hotelagg.booking.v1.BookingService/"
 
 
 def _check_booking_id(booking_id: str) -> None:
-    v = Violations()
-    try:
-        uuid.UUID(booking_id)
-    except ValueError:
-        v.add("booking_id", "required: the booking_id CreateBooking returned")
-    v.raise_if_any()
+    require_uuid(booking_id, "booking_id", "booking_id CreateBooking returned")
 
 
 class BookingServicer(booking_pb2_grpc.BookingServiceServicer):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta, timezone
 
 from hotelagg.inventory.v1 import inventory_pb2 as pb
 
 from servers.inventory import changes, holds, mapping, stays
 from servers.inventory.domain import HOTEL_ID, Night
-from servers.runtime.errors import ApiError, Code, Violations
+from servers.runtime.errors import ApiError, Code, Violations, require_uuid
 from servers.runtime.protos import read_date, timestamp_proto
 from servers.storage.database import UnitOfWork
 
@@ -32,12 +31,7 @@ def _now() -> datetime:
 
 
 def _check_hold_id(hold_id: str) -> None:
-    v = Violations()
-    try:
-        uuid.UUID(hold_id)
-    except ValueError:
-        v.add("hold_id", "required: the hold_id HoldInventory returned")
-    v.raise_if_any()
+    require_uuid(hold_id, "hold_id", "hold_id HoldInventory returned")
 
 
 class HoldRpcs:

@@ -108,3 +108,13 @@ def not_built_yet(rpc: str):
 
     method.__name__ = rpc
     return method
+
+
+def require_uuid(value: str, field_name: str, what: str) -> None:
+    """Ids we hand out are UUIDs: anything else is bad input, answered before any lookup."""
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise invalid(field_name, f"required: the {what}") from None

@@ -73,11 +73,9 @@ class Idempotency:
         claim = self.enter(scope, request)
         try:
             async with self.db.unit_of_work() as uow:
-                found = (await self.claim_all(uow, [claim]))[claim]
-                if isinstance(found, ApiError):
-                    raise found
-                if found is not None:
-                    return response_type.FromString(found)
+                stored = await self._stored(uow, claim, response_type)
+                if stored is not None:
+                    return stored
                 response = await work(uow)
                 await self.store_all(uow, [(claim, response)])
                 await uow.commit()
@@ -93,11 +91,9 @@ class Idempotency:
         claim = self.enter(scope, request)
         try:
             async with self.db.unit_of_work() as uow:
-                found = (await self.claim_all(uow, [claim]))[claim]
-            if isinstance(found, ApiError):
-                raise found
-            if found is not None:
-                return response_type.FromString(found)
+                stored = await self._stored(uow, claim, response_type)
+            if stored is not None:
+                return stored
             response = await work()
             async with self.db.unit_of_work() as uow:
                 await self.store_all(uow, [(claim, response)])
@@ -105,6 +101,13 @@ class Idempotency:
             return response
         finally:
             self.leave(claim)
+
+    async def _stored(self, uow: UnitOfWork, claim: Claim, response_type: type[R]) -> R | None:
+        """The answer stored under the key (a replay), None for a fresh key; raises for a reused one."""
+        found = (await self.claim_all(uow, [claim]))[claim]
+        if isinstance(found, ApiError):
+            raise found
+        return None if found is None else response_type.FromString(found)
 
     def enter(self, scope: str, request: Message) -> Claim:
         """Checks the key and marks it in flight in this process (a duplicate in flight: ABORTED)."""
