@@ -13,6 +13,8 @@ import enum
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from clients.errors import ServiceUnavailable
+
 # ---------------------------------------------------------------------------------------------- ARI
 
 
@@ -153,16 +155,8 @@ class NotFound(ChannelManagerError):
         super().__init__(code, message, 404)
 
 
-class ChannelManagerUnavailable(Exception):
-    """No usable answer: 5xx, timeout, connection error, or our breaker is open.
-
-    `retry_after` is in seconds, ready for ApiError(Code.UNAVAILABLE, ..., retry_after_seconds=...).
-    """
-
-    def __init__(self, message: str, retry_after: float = 1.0, breaker_open: bool = False) -> None:
-        self.retry_after = retry_after
-        self.breaker_open = breaker_open
-        super().__init__(message)
+class ChannelManagerUnavailable(ServiceUnavailable):
+    """No usable answer from the channel manager: 5xx, timeout, connection error, or our breaker is open."""
 
 
 # ------------------------------------------------------------------------------------------ protocol

@@ -12,6 +12,8 @@ import enum
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from clients.errors import ServiceUnavailable
+
 
 class PaymentStatus(enum.Enum):
     AUTHORIZED = "authorized"
@@ -86,17 +88,12 @@ class PaymentInProgress(PaymentError):
         super().__init__("idempotency_key_in_use", message, 409)
 
 
-class PaymentUnavailable(Exception):
-    """No usable answer: 5xx, timeout, connection error, or our breaker is open.
+class PaymentUnavailable(ServiceUnavailable):
+    """No usable answer from the provider: 5xx, timeout, connection error, or our breaker is open.
 
     The operation may or may not have happened at the provider (a timeout says nothing); retrying it
-    with the same idempotency key settles that. `retry_after` is in seconds.
+    with the same idempotency key settles that.
     """
-
-    def __init__(self, message: str, retry_after: float = 1.0, breaker_open: bool = False) -> None:
-        self.retry_after = retry_after
-        self.breaker_open = breaker_open
-        super().__init__(message)
 
 
 # ------------------------------------------------------------------------------------------ protocol

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 
+from ..common.cli import add_server_args, configure_logging, non_negative, rate, serve_until_stopped
 from .app import start
 from .competitors import MAX_RATE, CompetitorSettings
 from .config import DEFAULT_API_KEY, Config
@@ -15,31 +15,10 @@ from .faults import FaultSettings
 log = logging.getLogger("sandbox.channel_manager")
 
 
-def rate(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text} is not in [0, 1]")
-    return value
-
-
-def non_negative(kind):
-    def parse(text: str):
-        value = kind(text)
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"{text} is negative")
-        return value
-
-    return parse
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m sandbox.channel_manager",
                                 description="Sandbox channel manager (see sandbox/channel_manager/PROTOCOL.md)")
-    p.add_argument("--port", type=int, default=8090, help="0 picks a free port (default 8090)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--api-key", default=DEFAULT_API_KEY)
-    p.add_argument("--latency-ms", type=non_negative(int), default=0)
-    p.add_argument("--error-rate", type=rate, default=0.0)
+    add_server_args(p, port=8090, api_key=DEFAULT_API_KEY)
     p.add_argument("--webhook-drop-rate", type=rate, default=0.0)
     p.add_argument("--webhook-duplicate-rate", type=rate, default=0.0)
     p.add_argument("--webhook-reorder-rate", type=rate, default=0.0)
@@ -67,19 +46,11 @@ def config_from(args: argparse.Namespace) -> Config:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    runner, _port = await start(args.host, args.port, config_from(args))  # start() logs the port
-    await stop.wait()
-    log.info("shutting down")
-    await runner.cleanup()
-    log.info("stopped")
+    await serve_until_stopped(lambda: start(args.host, args.port, config_from(args)), log)
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     asyncio.run(serve(parse_args(argv)))
 
 

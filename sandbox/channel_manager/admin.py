@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..common.faults import add_fault_routes
 from .plumbing import COMPETITORS, CONFIG, PUSHER, STATE, answer
 from .validation import parse_ari_update, parse_hotel, parse_json
 
@@ -18,16 +19,6 @@ async def set_ari(request: web.Request) -> web.Response:
     hotel_code, room_type_code, updates = parse_ari_update(parse_json(await request.read()))
     sequence = request.app[STATE].set_nights(hotel_code, room_type_code, updates)
     return answer({"sequence": sequence})
-
-
-async def get_faults(request: web.Request) -> web.Response:
-    return answer(request.app[CONFIG].faults.to_json())
-
-
-async def set_faults(request: web.Request) -> web.Response:
-    faults = request.app[CONFIG].faults
-    faults.update(parse_json(await request.read()))
-    return answer(faults.to_json())
 
 
 async def get_competitors(request: web.Request) -> web.Response:
@@ -54,8 +45,7 @@ async def stats(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/admin/hotels", put_hotel)
     app.router.add_post("/admin/ari", set_ari)
-    app.router.add_get("/admin/faults", get_faults)
-    app.router.add_post("/admin/faults", set_faults)
+    add_fault_routes(app, CONFIG, parse_json)
     app.router.add_get("/admin/competitors", get_competitors)
     app.router.add_post("/admin/competitors", set_competitors)
     app.router.add_get("/admin/stats", stats)

@@ -11,6 +11,7 @@ import random
 
 from aiohttp import web
 
+from ..common.runner import start_app, sweep_forever
 from . import admin
 from .competitors import Competitors
 from .config import Config
@@ -86,13 +87,12 @@ async def unsubscribe(request: web.Request) -> web.Response:
 async def expire_holds(state: State, interval: float) -> None:
     """Lapsed holds are also expired on access; this loop makes their rooms (and the +deltas)
     come back even when nobody asks, and forgets idempotency keys past their retention."""
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            state.expire_due()
-            state.idempotency.prune()
-        except Exception:  # noqa: BLE001 - the sweeper must outlive a bug in one sweep
-            log.exception("expiry sweep failed")
+
+    def sweep() -> None:
+        state.expire_due()
+        state.idempotency.prune()
+
+    await sweep_forever(interval, sweep, log, "expiry sweep")
 
 
 async def _background(app: web.Application):
@@ -147,10 +147,4 @@ async def start(host: str = "127.0.0.1", port: int = 0, config: Config | None = 
                 shutdown_timeout: float = 5.0) -> tuple[web.AppRunner, int]:
     """Serve on host:port and return the runner (its `.app` holds STATE, PUSHER...) and the bound port.
     Stop with `await runner.cleanup()`, which also ends the background tasks."""
-    runner = web.AppRunner(create_app(config), shutdown_timeout=shutdown_timeout, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    bound = runner.addresses[0][1]
-    log.info("sandbox channel manager listening on http://%s:%d", host, bound)
-    return runner, bound
+    return await start_app(create_app(config), host, port, shutdown_timeout, log, "sandbox channel manager")

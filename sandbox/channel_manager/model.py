@@ -9,21 +9,14 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
+from ..common.errors import ProtocolError
+
 CHANNELS = ("hotelagg", "expedia", "booking_com", "direct", "admin")
 ACTIVE = ("held", "confirmed")  # statuses whose rooms are taken off `available`
 
 
-class CMError(Exception):
-    """A refusal the protocol names: `code` is its snake_case error, `extra` goes into the JSON answer."""
-
-    def __init__(self, code: str, message: str, **extra: object) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.extra = extra
-
-    def to_json(self) -> dict:
-        return {"error": self.code, "message": self.message, **self.extra}
+class CMError(ProtocolError):
+    """A refusal PROTOCOL.md names; its HTTP status is `plumbing.STATUS[code]`."""
 
 
 def bad_request(field_name: str, message: str) -> CMError:

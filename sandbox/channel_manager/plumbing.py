@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections.abc import Callable
 
 from aiohttp import web
 
+from ..common.http import MAX_IDEMPOTENCY_KEY, answer, dumps, json_error_middleware, raw_answer, replayed
 from .competitors import Competitors
 from .config import Config
 from .faults import exempt
@@ -29,36 +29,13 @@ STATUS = {
     "unknown_subscription": 404, "not_found": 404, "method_not_allowed": 405,
     "sold_out": 409, "restricted": 409, "hold_expired": 409, "cancelled": 409,
 }
-MAX_IDEMPOTENCY_KEY = 255
-
-
-def dumps(data: object) -> bytes:
-    return json.dumps(data, separators=(",", ":")).encode()
-
-
-def answer(data: object, status: int = 200) -> web.Response:
-    return web.Response(status=status, body=dumps(data), content_type="application/json")
 
 
 def error_answer(error: CMError) -> web.Response:
     return answer(error.to_json(), STATUS.get(error.code, 500))
 
 
-@web.middleware
-async def json_errors(request: web.Request, handler):
-    """Every refusal, the router's 404/405 included, is a PROTOCOL.md error object."""
-    try:
-        return await handler(request)
-    except CMError as error:
-        return error_answer(error)
-    except web.HTTPException as error:
-        if error.status < 400:
-            raise
-        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status, "http_error")
-        return answer({"error": code, "message": error.reason}, error.status)
-    except Exception:
-        log.exception("unexpected error on %s %s", request.method, request.path)
-        return answer({"error": "internal", "message": "unexpected error, see the sandbox log"}, 500)
+json_errors = json_error_middleware(CMError, error_answer, log)
 
 
 def auth_middleware(api_key: str):
@@ -87,8 +64,7 @@ def idempotent(request: web.Request, raw_body: bytes, produce: Callable[[bytes],
     store = request.app[STATE].idempotency
     scope = f"{request.method} {request.path}"
     if key is not None and (stored := store.get(scope, key)) is not None:
-        return web.Response(status=stored.status, body=stored.body, content_type="application/json",
-                            headers={"Idempotent-Replayed": "true"})
+        return replayed(stored.status, stored.body)
     try:
         status, data = produce(raw_body)
     except CMError as error:
@@ -98,4 +74,4 @@ def idempotent(request: web.Request, raw_body: bytes, produce: Callable[[bytes],
     body = dumps(data)
     if key is not None:
         store.put(scope, key, status, body)
-    return web.Response(status=status, body=body, content_type="application/json")
+    return raw_answer(body, status)

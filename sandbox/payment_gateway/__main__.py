@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 
+from ..common.cli import add_server_args, configure_logging, non_negative, serve_until_stopped
 from .app import start
 from .config import DEFAULT_API_KEY, Config
 from .faults import FaultSettings
@@ -15,31 +15,10 @@ from .ledger import SEVEN_DAYS
 log = logging.getLogger("sandbox.payment_gateway")
 
 
-def rate(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text} is not in [0, 1]")
-    return value
-
-
-def non_negative(kind):
-    def parse(text: str):
-        value = kind(text)
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"{text} is negative")
-        return value
-
-    return parse
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m sandbox.payment_gateway",
                                 description="Sandbox payment gateway (see sandbox/payment_gateway/PROTOCOL.md)")
-    p.add_argument("--port", type=int, default=8091, help="0 picks a free port (default 8091)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--api-key", default=DEFAULT_API_KEY)
-    p.add_argument("--latency-ms", type=non_negative(int), default=0)
-    p.add_argument("--error-rate", type=rate, default=0.0)
+    add_server_args(p, port=8091, api_key=DEFAULT_API_KEY)
     p.add_argument("--authorization-ttl", type=non_negative(float), default=SEVEN_DAYS,
                    help="seconds an uncaptured authorization lives (default 7 days)")
     p.add_argument("--random-seed", type=int, default=None, help="fix fault draws")
@@ -56,20 +35,12 @@ def config_from(args: argparse.Namespace) -> Config:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
     # A short grace: a tok_timeout request would otherwise hold shutdown for its whole 30 s hang.
-    runner, _port = await start(args.host, args.port, config_from(args), shutdown_timeout=2.0)
-    await stop.wait()
-    log.info("shutting down")
-    await runner.cleanup()
-    log.info("stopped")
+    await serve_until_stopped(lambda: start(args.host, args.port, config_from(args), shutdown_timeout=2.0), log)
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     asyncio.run(serve(parse_args(argv)))
 
 

@@ -4,18 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..common.faults import add_fault_routes
 from .plumbing import CONFIG, IDEMPOTENCY, LEDGER, REQUESTS, answer
 from .validation import parse_json
-
-
-async def get_faults(request: web.Request) -> web.Response:
-    return answer(request.app[CONFIG].faults.to_json())
-
-
-async def set_faults(request: web.Request) -> web.Response:
-    faults = request.app[CONFIG].faults
-    faults.update(parse_json(await request.read()))
-    return answer(faults.to_json())
 
 
 async def stats(request: web.Request) -> web.Response:
@@ -32,6 +23,5 @@ def request_counts(counts) -> dict:
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_get("/admin/faults", get_faults)
-    app.router.add_post("/admin/faults", set_faults)
+    add_fault_routes(app, CONFIG, parse_json)
     app.router.add_get("/admin/stats", stats)

@@ -12,6 +12,7 @@ from collections import Counter
 
 from aiohttp import web
 
+from ..common.runner import start_app, sweep_forever
 from . import admin
 from .config import Config
 from .faults import fault_middleware
@@ -78,12 +79,7 @@ async def get_payment(request: web.Request) -> web.Response:
 
 async def forget_stale_keys(store: IdempotencyStore, interval: float) -> None:
     """Keys are kept 24 h (PROTOCOL.md); without this a long-running sandbox only ever grows."""
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            store.prune()
-        except Exception:  # noqa: BLE001 - the sweeper must outlive a bug in one sweep
-            log.exception("idempotency sweep failed")
+    await sweep_forever(interval, store.prune, log, "idempotency sweep")
 
 
 async def _background(app: web.Application):
@@ -125,10 +121,4 @@ async def start(host: str = "127.0.0.1", port: int = 0, config: Config | None = 
                 shutdown_timeout: float = 5.0) -> tuple[web.AppRunner, int]:
     """Serve on host:port and return the runner (its `.app` holds LEDGER, CONFIG...) and the bound port.
     Stop with `await runner.cleanup()`; a tok_timeout request still hanging is cut after shutdown_timeout."""
-    runner = web.AppRunner(create_app(config), shutdown_timeout=shutdown_timeout, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    bound = runner.addresses[0][1]
-    log.info("sandbox payment gateway listening on http://%s:%d", host, bound)
-    return runner, bound
+    return await start_app(create_app(config), host, port, shutdown_timeout, log, "sandbox payment gateway")

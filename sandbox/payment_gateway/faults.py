@@ -1,37 +1,24 @@
 """Fault injection: what a flaky gateway does to its API (latency, errors, outages).
 
-Faults hit every `/v1/` route, never `/health` or `/admin/*`, so a test can always steer the sandbox.
-They strike before the handler runs: a 503 here means nothing happened, and a retry under the same
-Idempotency-Key is a first attempt.
+Faults (see sandbox/common/faults.py) hit every `/v1/` route, never `/health` or `/admin/*`, so a
+test can always steer the sandbox.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
-from aiohttp import web
-
+from ..common import faults as common
 from .model import bad_request
 from .validation import reject_unknown
 
 
 @dataclass
-class FaultSettings:
-    latency_ms: int = 0
-    error_rate: float = 0.0
-    outage: bool = False
-
-    def update(self, body: dict) -> None:
-        """Any subset of the fields; all validated before any is applied."""
+class FaultSettings(common.BaseFaultSettings):
+    def validated(self, body: dict) -> dict[str, object]:
         reject_unknown(body, self.__dataclass_fields__)
-        changes = {name: _check(name, body[name]) for name in self.__dataclass_fields__ if name in body}
-        for name, value in changes.items():
-            setattr(self, name, value)
-
-    def to_json(self) -> dict:
-        return asdict(self)
+        return {name: _check(name, body[name]) for name in self.__dataclass_fields__ if name in body}
 
 
 def _check(name: str, value: object) -> object:
@@ -52,23 +39,5 @@ def exempt(path: str) -> bool:
     return not path.startswith("/v1/")
 
 
-def unavailable(fault: str, message: str) -> web.Response:
-    body = {"error": "unavailable", "message": message, "fault": fault}
-    # Retry-After lets a client back off as it would from a real gateway.
-    return web.json_response(body, status=503, headers={"Retry-After": "1"})
-
-
 def fault_middleware(faults: FaultSettings, rng: random.Random):
-    @web.middleware
-    async def apply_faults(request: web.Request, handler):
-        if exempt(request.path):
-            return await handler(request)
-        if faults.latency_ms:
-            await asyncio.sleep(faults.latency_ms / 1000)
-        if faults.outage:
-            return unavailable("outage", "the payment gateway is down (sandbox outage)")
-        if faults.error_rate and rng.random() < faults.error_rate:
-            return unavailable("error_rate", "the payment gateway failed (sandbox injected error)")
-        return await handler(request)
-
-    return apply_faults
+    return common.fault_middleware(faults, rng, exempt=exempt, server="the payment gateway")

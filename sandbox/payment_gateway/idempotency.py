@@ -12,9 +12,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..common.idempotency import KEEP_SECONDS, AnswerStore
 from .model import PaymentError
-
-KEEP_SECONDS = 24 * 3600  # as long as hotelagg keeps its own keys (ARCHITECTURE §5 rule 3)
 
 
 def fingerprint(method: str, path: str, body: dict) -> str:
@@ -31,12 +30,9 @@ class StoredAnswer:
     body: bytes
 
 
-class IdempotencyStore:
+class IdempotencyStore(AnswerStore[str, StoredAnswer]):
     def __init__(self, clock: Callable[[], float] = time.time, keep_seconds: float = KEEP_SECONDS) -> None:
-        self._clock = clock
-        self._keep = keep_seconds
-        # Insertion order is storage order, so pruning only ever looks at the front.
-        self._answers: dict[str, StoredAnswer] = {}
+        super().__init__(clock, keep_seconds)
         self._in_flight: dict[str, str] = {}  # key -> fingerprint, while a request under it awaits
 
     def replay(self, key: str, fingerprint: str) -> StoredAnswer | None:
@@ -58,19 +54,4 @@ class IdempotencyStore:
         """Ends the attempt; `body` None stores nothing, so a retry is a first attempt again."""
         self._in_flight.pop(key, None)
         if body is not None:
-            # setdefault: the first answer wins even if two producers ever raced.
-            self._answers.setdefault(key, StoredAnswer(fingerprint, self._clock(), status, body))
-
-    def prune(self) -> int:
-        cutoff = self._clock() - self._keep
-        stale = []
-        for key, answer in self._answers.items():
-            if answer.stored_at >= cutoff:
-                break
-            stale.append(key)
-        for key in stale:
-            del self._answers[key]
-        return len(stale)
-
-    def __len__(self) -> int:
-        return len(self._answers)
+            self._keep_first(key, StoredAnswer(fingerprint, self._clock(), status, body))

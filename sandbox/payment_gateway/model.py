@@ -6,6 +6,8 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
+from ..common.errors import ProtocolError
+
 AUTHORIZED = "authorized"
 CAPTURED = "captured"
 VOIDED = "voided"
@@ -25,21 +27,12 @@ HTTP_STATUS = {
 }
 
 
-class PaymentError(Exception):
-    """A refusal the protocol names: `code` is its snake_case error, `extra` goes into the JSON answer."""
-
-    def __init__(self, code: str, message: str, **extra: object) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.extra = extra
+class PaymentError(ProtocolError):
+    """A refusal PROTOCOL.md names."""
 
     @property
     def http_status(self) -> int:
         return HTTP_STATUS.get(self.code, 500)
-
-    def to_json(self) -> dict:
-        return {"error": self.code, "message": self.message, **self.extra}
 
 
 def bad_request(field_name: str, message: str) -> PaymentError:

@@ -4,13 +4,13 @@ and the idempotent execution of every POST."""
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from ..common.http import MAX_IDEMPOTENCY_KEY, answer, dumps, json_error_middleware, raw_answer, replayed
 from .config import Config
 from .faults import exempt
 from .idempotency import IdempotencyStore, fingerprint
@@ -24,17 +24,8 @@ CONFIG = web.AppKey("config", Config)
 LEDGER = web.AppKey("ledger", Ledger)
 IDEMPOTENCY = web.AppKey("idempotency", IdempotencyStore)
 REQUESTS = web.AppKey("requests", Counter)
-MAX_IDEMPOTENCY_KEY = 255
 
 Produce = Callable[[dict], Awaitable[tuple[int, dict]]]
-
-
-def dumps(data: object) -> bytes:
-    return json.dumps(data, separators=(",", ":")).encode()
-
-
-def answer(data: object, status: int = 200, headers: dict | None = None) -> web.Response:
-    return web.Response(status=status, body=dumps(data), content_type="application/json", headers=headers)
 
 
 def error_answer(error: PaymentError) -> web.Response:
@@ -57,21 +48,7 @@ async def count_requests(request: web.Request, handler):
     return response
 
 
-@web.middleware
-async def json_errors(request: web.Request, handler):
-    """Every refusal, the router's 404/405 included, is a PROTOCOL.md error object."""
-    try:
-        return await handler(request)
-    except PaymentError as error:
-        return error_answer(error)
-    except web.HTTPException as error:
-        if error.status < 400:
-            raise
-        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status, "http_error")
-        return answer({"error": code, "message": error.reason}, error.status)
-    except Exception:
-        log.exception("unexpected error on %s %s", request.method, request.path)
-        return answer({"error": "internal", "message": "unexpected error, see the sandbox log"}, 500)
+json_errors = json_error_middleware(PaymentError, error_answer, log)
 
 
 def auth_middleware(api_key: str):
@@ -100,13 +77,12 @@ async def idempotent(request: web.Request, produce: Produce) -> web.Response:
     store = request.app[IDEMPOTENCY]
     stored = store.replay(key, request_print)
     if stored is not None:
-        return web.Response(status=stored.status, body=stored.body, content_type="application/json",
-                            headers={"Idempotent-Replayed": "true"})
+        return replayed(stored.status, stored.body)
     store.begin(key, request_print)
     status, raw = 500, None
     try:
         status, raw = await _attempt(produce, body)
-        return web.Response(status=status, body=raw, content_type="application/json")
+        return raw_answer(raw, status)
     finally:
         # 5xx and anything raised (400s, cancellation) are not answers to keep: nothing was done.
         store.finish(key, request_print, status, raw if raw is not None and status < 500 else None)
