@@ -124,3 +124,14 @@ def amqp_url() -> str:
     subprocess.run([ctl, "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True, timeout=60)
     yield AMQP_URL.rstrip("/") + "/" + vhost
     subprocess.run([ctl, "-q", "delete_vhost", vhost], timeout=60)
+
+
+@pytest.fixture
+def stack(db, request) -> dict:
+    """Settings for a production-like run on PostgreSQL (Redis cache and locks, RabbitMQ bus, each with
+    a prefix of this test's own); nothing more (the embedded default) on SQLite."""
+    if not db.url.startswith("postgresql"):
+        return {}
+    redis_client = request.getfixturevalue("redis_client")
+    return dict(redis_url=REDIS_URL, cache_key_prefix=redis_client.test_prefix,
+                amqp_url=request.getfixturevalue("amqp_url"), amqp_prefix=f"bk{uuid.uuid4().hex[:12]}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -25,5 +26,18 @@ class BookingDeps:
     # The retry queue (servers.messaging); None: the reconciliation job alone finishes what fails.
     bus: Bus | None = field(default=None)
 
+    # Hotels as InventoryService last told us (static data: currency, room types, channel manager, policy).
+    _hotels: dict[str, tuple[float, object]] = field(default_factory=dict)
+    hotel_ttl_seconds: float = 30.0
+
     def channel_manager(self, channel_manager_id: str) -> ChannelManagerClient | None:
         return self.channel_managers.get(channel_manager_id)
+
+    async def hotel(self, hotel_id: str):
+        """GetHotel, kept hotel_ttl_seconds: every booking step needs it and it seldom changes."""
+        known = self._hotels.get(hotel_id)
+        if known is not None and time.monotonic() - known[0] < self.hotel_ttl_seconds:
+            return known[1]
+        hotel = await self.inventory.get_hotel(hotel_id)
+        self._hotels[hotel_id] = (time.monotonic(), hotel)
+        return hotel

@@ -8,8 +8,8 @@ from clients.payments import PaymentDeclined, PaymentError, PaymentInProgress, P
 from servers.runtime.errors import ApiError, Code, failed_precondition
 
 
-def channel_manager_down(error: ChannelManagerUnavailable | None = None) -> ApiError:
-    retry = getattr(error, "retry_after", None) or 1.0
+def channel_manager_down(error: ChannelManagerUnavailable | None = None, retry_after: float | None = None) -> ApiError:
+    retry = retry_after or getattr(error, "retry_after", None) or 1.0
     return ApiError(Code.UNAVAILABLE, "CHANNEL_MANAGER_UNAVAILABLE",
                     "the hotel's channel manager cannot be reached; try again later", {}, retry_after_seconds=retry)
 

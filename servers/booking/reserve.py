@@ -27,7 +27,7 @@ async def create_booking(deps: BookingDeps, request: pb.CreateBookingRequest, ne
     if deps.payments is None:
         raise ApiError(Code.UNAVAILABLE, "PAYMENTS_NOT_CONFIGURED",
                        "no payment gateway is configured (HOTELAGG_PAYMENT_GATEWAY_URL)", {}, retry_after_seconds=60)
-    hotel = await deps.inventory.get_hotel(new.hotel_id)
+    hotel = await deps.hotel(new.hotel_id)
     room_type = next((rt for rt in hotel.room_types if rt.code == new.room_type_code), None)
     if room_type is None:
         raise not_found("ROOM_TYPE_NOT_FOUND", f"room type {new.room_type_code}", hotel_id=new.hotel_id)
@@ -36,7 +36,8 @@ async def create_booking(deps: BookingDeps, request: pb.CreateBookingRequest, ne
     if hotel.HasField("channel_manager"):
         channel_manager = deps.channel_manager(hotel.channel_manager.channel_manager_id)
         if channel_manager is None or channel_manager.breaker.is_open:
-            raise channel_manager_down()  # fail fast: no hold is placed
+            # Fail fast, before any hold, and say when the breaker lets a trial through.
+            raise channel_manager_down(retry_after=channel_manager.breaker.retry_after() if channel_manager else 60)
     booking, created = await store.claim(deps.db, _claim_values(request, new, hotel), now)
     if not created:
         return _replay(booking, request_hash(request))
@@ -68,19 +69,22 @@ def _replay(booking: Row, digest: str) -> Row:
 
 async def _reserve(deps: BookingDeps, booking: Row, new: domain.NewBooking, hotel, channel_manager,
                    now: datetime) -> Row:
-    nights = [new.check_in + timedelta(days=i) for i in range((new.check_out - new.check_in).days)]
-    keys = [f"{new.hotel_id}:{new.room_type_code}:{night.isoformat()}" for night in nights]
-    async with deps.locks.holding(keys, ttl_seconds=30, wait_seconds=10):
-        hold = await deps.inventory.hold(f"{booking.id}:hold", new.hotel_id, new.room_type_code, new.check_in,
-                                         new.check_out, new.rooms, deps.hold_ttl)
-        booking = await store.change(deps.db, booking, now, hold_id=hold.hold_id,
-                                     total_minor=hold.total_price.amount_minor)
-        if channel_manager is not None:
+    # Our own hold first, unlocked: the database guards it, and the many who find no room leave at
+    # once instead of queueing on a lock for the few who did.
+    hold = await deps.inventory.hold(f"{booking.id}:hold", new.hotel_id, new.room_type_code, new.check_in,
+                                     new.check_out, new.rooms, deps.hold_ttl)
+    booking = await store.change(deps.db, booking, now, hold_id=hold.hold_id,
+                                 total_minor=hold.total_price.amount_minor)
+    if channel_manager is not None:
+        # The lock serializes our calls to the channel manager for these room-nights (sorted order).
+        nights = [new.check_in + timedelta(days=i) for i in range((new.check_out - new.check_in).days)]
+        keys = [f"{new.hotel_id}:{new.room_type_code}:{night.isoformat()}" for night in nights]
+        async with deps.locks.holding(keys, ttl_seconds=30, wait_seconds=10):
             reservation = await channel_manager.reserve(
                 hotel.channel_manager.hotel_code, new.room_type_code, new.check_in, new.check_out, new.rooms,
                 int(deps.hold_ttl.total_seconds()) + 60, f"{booking.id}:reserve")
-            booking = await store.change(deps.db, booking, now,
-                                         channel_manager_reservation_id=reservation.reservation_id)
+        booking = await store.change(deps.db, booking, now,
+                                     channel_manager_reservation_id=reservation.reservation_id)
     payment = await deps.payments.authorize(new.payment_token, booking.total_minor, booking.currency_code,
                                             f"{booking.id}:authorize", description=f"booking {booking.id}")
     return await store.move(deps.db, booking, domain.HELD, now, payment_reference=payment.payment_id,
@@ -104,7 +108,7 @@ async def release_everything(deps: BookingDeps, booking: Row, cancel_sale: bool 
         await deps.inventory.release(f"{booking.id}:release:{'sale' if cancel_sale else 'hold'}", booking.hold_id,
                                      cancel_sale=cancel_sale)
     if booking.channel_manager_reservation_id:
-        hotel = await deps.inventory.get_hotel(booking.hotel_id)
+        hotel = await deps.hotel(booking.hotel_id)
         client = deps.channel_manager(hotel.channel_manager.channel_manager_id)
         await client.cancel(booking.channel_manager_reservation_id, f"{booking.id}:cancel")
     if booking.payment_reference and booking.paid_minor == 0:

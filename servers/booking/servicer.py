@@ -10,7 +10,8 @@ from hotelagg.booking.v1 import booking_pb2_grpc
 from servers.booking import domain, mapping, reserve, settle, store
 from servers.booking.deps import BookingDeps
 from servers.inventory.domain import HOTEL_ID
-from servers.runtime.errors import Violations, require_uuid
+from servers.booking.errors import as_api_error
+from servers.runtime.errors import ApiError, Violations, require_uuid
 from servers.runtime.paging import PageTokens, page_size
 from servers.storage.idempotency import Idempotency
 
@@ -19,6 +20,16 @@ SCOPE = "hotelagg.booking.v1.BookingService/"
 
 def _check_booking_id(booking_id: str) -> None:
     require_uuid(booking_id, "booking_id", "booking_id CreateBooking returned")
+
+
+async def _answering(call):
+    """What went wrong in a call we made (inventory, channel manager, payments), as our API's error."""
+    try:
+        return await call
+    except ApiError:
+        raise
+    except Exception as error:
+        raise as_api_error(error) or error
 
 
 class BookingServicer(booking_pb2_grpc.BookingServiceServicer):
@@ -33,14 +44,14 @@ class BookingServicer(booking_pb2_grpc.BookingServiceServicer):
                 "required: an idempotency key of at most 128 printable characters")
         new = mapping.new_booking(v, request)
         domain.validate(new, datetime.now(timezone.utc).date(), v)
-        booking = await reserve.create_booking(self.deps, request, new)
+        booking = await _answering(reserve.create_booking(self.deps, request, new))
         return pb.CreateBookingResponse(booking=mapping.booking_proto(booking))
 
     async def ConfirmBooking(self, request: pb.ConfirmBookingRequest, context) -> pb.ConfirmBookingResponse:
         _check_booking_id(request.booking_id)
 
         async def work() -> pb.ConfirmBookingResponse:
-            booking = await settle.confirm_booking(self.deps, request.booking_id, request.etag)
+            booking = await _answering(settle.confirm_booking(self.deps, request.booking_id, request.etag))
             return pb.ConfirmBookingResponse(booking=mapping.booking_proto(booking))
 
         return await self.idempotency.run_outside(SCOPE + "ConfirmBooking", request, pb.ConfirmBookingResponse, work)
@@ -52,7 +63,8 @@ class BookingServicer(booking_pb2_grpc.BookingServiceServicer):
         v.raise_if_any()
 
         async def work() -> pb.CancelBookingResponse:
-            booking = await settle.cancel_booking(self.deps, request.booking_id, request.reason, request.etag)
+            booking = await _answering(settle.cancel_booking(self.deps, request.booking_id, request.reason,
+                                                             request.etag))
             return pb.CancelBookingResponse(booking=mapping.booking_proto(booking))
 
         return await self.idempotency.run_outside(SCOPE + "CancelBooking", request, pb.CancelBookingResponse, work)

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy.engine import Row
 
-from clients.channel_managers import ChannelManagerUnavailable, HoldExpired
+from clients.channel_managers import ChannelManagerError, ChannelManagerUnavailable
 from clients.hotelagg import HotelaggError
 from servers.booking import domain, store
 from servers.booking.deps import BookingDeps
@@ -63,8 +63,10 @@ async def finish(deps: BookingDeps, booking: Row) -> Row:
         client = await _channel_manager_of(deps, booking)
         try:
             await client.confirm(booking.channel_manager_reservation_id, f"{booking.id}:confirm")
-        except HoldExpired:
-            return await refund_and_cancel(deps, booking, "the channel manager's hold expired", cancel_sale=True)
+        except ChannelManagerError as refusal:
+            # Expired, cancelled or gone there: no room to sell, so the money goes back.
+            return await refund_and_cancel(deps, booking, f"the channel manager refused to confirm ({refusal.code})",
+                                           cancel_sale=True)
     return await store.move(deps.db, booking, domain.CONFIRMED, now, expires_at=None)
 
 
@@ -114,7 +116,7 @@ async def cancel_booking(deps: BookingDeps, booking_id: str, reason: str, etag: 
         if booking.status == domain.HELD:
             return await refund_and_cancel(deps, booking, reason or "cancelled by the guest",
                                            cancel_sale=booking.paid_minor > 0)
-        hotel = await deps.inventory.get_hotel(booking.hotel_id)
+        hotel = await deps.hotel(booking.hotel_id)
         fee = domain.cancellation_fee(booking.total_minor, booking.check_in, hotel.time_zone,
                                       hotel.free_cancellation_hours, hotel.cancellation_fee_percent,
                                       datetime.now(timezone.utc))
@@ -129,5 +131,5 @@ async def expire(deps: BookingDeps, booking: Row) -> Row:
 
 
 async def _channel_manager_of(deps: BookingDeps, booking: Row):
-    hotel = await deps.inventory.get_hotel(booking.hotel_id)
+    hotel = await deps.hotel(booking.hotel_id)
     return deps.channel_manager(hotel.channel_manager.channel_manager_id)

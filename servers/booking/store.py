@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import String, and_, insert, literal, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -18,26 +18,25 @@ from servers.storage.tables import bookings, room_types
 
 async def claim(db: Database, values: dict, now: datetime) -> tuple[Row, bool]:
     """The booking for a create's request id: a new PENDING one (True), or the one there already (False)."""
-    booking_id = str(uuid.uuid4())
     values = dict(values)
     code = values.pop("room_type_code")
-    async with db.unit_of_work() as uow:
-        existing = await _by_request(uow.connection, values["request_id"])
-        if existing is not None:
-            return existing, False
-        room_type_id = (await uow.connection.execute(select(room_types.c.id).where(
-            room_types.c.hotel_id == values["hotel_id"], room_types.c.code == code))).scalar_one()
-        try:
-            await uow.connection.execute(insert(bookings).values(
-                id=booking_id, status=PENDING, room_type_id=room_type_id, created_at=now, updated_at=now, **values))
+    room_type_id = select(room_types.c.id).where(room_types.c.hotel_id == values["hotel_id"],
+                                                 room_types.c.code == code).scalar_subquery()
+    try:
+        async with db.unit_of_work() as uow:
+            row = (await uow.connection.execute(
+                insert(bookings).values(id=str(uuid.uuid4()), status=PENDING, room_type_id=room_type_id,
+                                        created_at=now, updated_at=now, **values)
+                .returning(*bookings.c, literal(code, String).label("room_type_code")))).one()
             await uow.commit()
-        except IntegrityError:
-            pass  # a concurrent duplicate claimed it first
-    async with db.reading() as conn:
-        row = await _by_request(conn, values["request_id"])
-        if row is None:
-            row = await get(conn, booking_id)
-    return row, row.id == booking_id
+            return row, True
+    except IntegrityError as error:
+        conflict = error  # the request id is taken: by an earlier or a concurrent duplicate
+    async with db.reading_primary() as conn:
+        existing = await _by_request(conn, values["request_id"])
+    if existing is None:
+        raise conflict  # not the request id after all: a real bug, answered INTERNAL and logged
+    return existing, False
 
 
 async def _by_request(conn: AsyncConnection, request_id: str) -> Row | None:
@@ -57,8 +56,8 @@ async def get(conn: AsyncConnection, booking_id: str) -> Row:
 
 
 async def read(db: Database, booking_id: str) -> Row:
-    async with db.unit_of_work() as uow:  # the primary: a booking is read right after it changes
-        return await get(uow.connection, booking_id)
+    async with db.reading_primary() as conn:  # the primary: a booking is read right after it changes
+        return await get(conn, booking_id)
 
 
 async def move(db: Database, booking: Row, status: str, now: datetime, **values) -> Row:
@@ -68,14 +67,18 @@ async def move(db: Database, booking: Row, status: str, now: datetime, **values)
 
 
 async def change(db: Database, booking: Row, now: datetime, **values) -> Row:
+    """Writes values if nobody changed the booking since it was read; returns it as it is now."""
     async with db.unit_of_work() as uow:
-        result = await uow.connection.execute(
+        row = (await uow.connection.execute(
             update(bookings).where(bookings.c.id == booking.id, bookings.c.version == booking.version)
-            .values(version=bookings.c.version + 1, updated_at=now, **values))
-        if result.rowcount != 1:
+            .values(version=bookings.c.version + 1, updated_at=now, **values)
+            # The room type never changes: carried over, so no second read is needed.
+            .returning(*bookings.c, literal(booking.room_type_code, String).label("room_type_code"))
+        )).first()
+        if row is None:
             raise aborted("CONCURRENT_UPDATE", "the booking changed meanwhile; read it again", booking_id=booking.id)
         await uow.commit()
-        return await get(uow.connection, booking.id)
+        return row
 
 
 async def page(conn: AsyncConnection, *, user_id: str, hotel_id: str, statuses: list[str],

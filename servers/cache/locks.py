@@ -75,10 +75,12 @@ class RedisLocks:
         try:
             for key in sorted(set(keys)):
                 name = f"{self.prefix}lock:{key}"
+                pause = 0.005
                 while not await self.client.set(name, token, nx=True, px=int(ttl_seconds * 1000)):
                     if time.monotonic() >= deadline:
                         raise busy(keys)
-                    await asyncio.sleep(0.005)
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, 0.05)  # back off: many waiters must not flood Redis
                 taken.append(name)
             yield
         finally:
@@ -87,4 +89,8 @@ class RedisLocks:
 
 
 def create_locks(redis_url: str | None, prefix: str = "") -> Locks:
-    return RedisLocks(aioredis.from_url(redis_url), prefix) if redis_url else MemoryLocks()
+    if not redis_url:
+        return MemoryLocks()
+    # Waiters queue for a connection instead of failing when many contend (the default pool raises).
+    pool = aioredis.BlockingConnectionPool.from_url(redis_url, max_connections=200, timeout=10)
+    return RedisLocks(aioredis.Redis(connection_pool=pool), prefix)

@@ -73,6 +73,14 @@ class Database:
             async with connection.begin():
                 yield connection
 
+    @asynccontextmanager
+    async def reading_primary(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only transaction on the primary, ended by COMMIT: what was just written is seen, and
+        (unlike a ROLLBACK) psycopg keeps its prepared statements."""
+        async with self.engine.connect() as connection:
+            async with connection.begin():
+                yield connection
+
     async def dispose(self) -> None:
         await self.engine.dispose()
         if self.read_engine is not self.engine:

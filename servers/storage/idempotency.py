@@ -92,6 +92,7 @@ class Idempotency:
         try:
             async with self.db.unit_of_work() as uow:
                 stored = await self._stored(uow, claim, response_type)
+                await uow.commit()  # read only; a COMMIT keeps psycopg's prepared statements
             if stored is not None:
                 return stored
             response = await work()
