@@ -1,4 +1,4 @@
-"""`python -m bench [name ...]`: runs the named benchmarks (default: hot_hold, sync_freshness, bulk_ingest),
+"""`python -m bench [name ...]`: runs the named benchmarks (default: all five),
 then prints one summary line per benchmark from the JSON it recorded under bench/results/."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import time
 
 from bench.common import RESULTS, ROOT, machine
 
-BENCHMARKS = ("hot_hold", "sync_freshness", "bulk_ingest")  # the default set
+BENCHMARKS = ("hot_hold", "sync_freshness", "bulk_ingest", "search", "booking")  # the default set
 
 
 def available() -> list[str]:
@@ -48,7 +48,23 @@ def _bulk_ingest(r: dict) -> tuple[str, str, str, bool]:
             f"(goal ≥ {r['goal_ratio']}× and ≥ {r['goal_room_nights_per_second']:,}/s)", r["goal_met_1_stream"])
 
 
-SUMMARIES = {"hot_hold": _hot_hold, "sync_freshness": _sync_freshness, "bulk_ingest": _bulk_ingest}
+def _search(r: dict) -> tuple[str, str, str, bool]:
+    t = r["throughput_10000_hotels"]
+    return (f"{t['max_search_per_second']:,.0f} searches/s", f"Health/Check {t['max_health_per_second']:,.0f}/s",
+            f"{t['ratio']}× (goal ≥ {t['goal_ratio']}×), latency growth 100→10,000 hotels ≤ 1.3×", r["goal_met"])
+
+
+def _booking(r: dict) -> tuple[str, str, str, bool]:
+    b, o = r["bookings_per_second"], r["open_loop_half_max"]
+    return (f"{b['hot']['ours']:,.0f} bookings/s hot, {b['distinct']['ours']:,.0f} distinct; "
+            f"CreateBooking p99 {o['create_p99_ms']} ms at {o['offered_bookings_per_second']}/s",
+            f"SQL: {b['hot']['baseline_committed']:,.0f} hot, {b['distinct']['baseline_committed']:,.0f} distinct",
+            f"hot {r['ratios']['hot_vs_committed']}× (goal ≥ {r['goals']['hot_ratio']}×), "
+            f"p99 ≤ {r['goals']['create_p99_ms']} ms", r["goal_met"])
+
+
+SUMMARIES = {"hot_hold": _hot_hold, "sync_freshness": _sync_freshness, "bulk_ingest": _bulk_ingest,
+             "search": _search, "booking": _booking}
 
 
 def run(name: str) -> tuple[int, float]:

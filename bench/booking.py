@@ -22,16 +22,23 @@ gRPC, no payment gateway, no Python orchestration. Two variants:
   SELECT ... FOR UPDATE, hold and night UPDATEs, re-read, currency, key INSERT) and ConfirmBooking's
   key INSERT;
 - "all": those plus the 8 read-only transactions our path also runs (GetHotel, the re-read after the
-  claim and after each booking UPDATE, ConfirmBooking's key check and booking read): the whole SQL
-  trace of one booking, as logged by PostgreSQL (log_statement = all) for this benchmark's requests.
+  claim and after each booking UPDATE, ConfirmBooking's key check and booking read), ended with COMMIT
+  or ROLLBACK as ours ends them: the whole SQL trace of one booking (61 round trips: 16 BEGIN, 10
+  COMMIT, 6 ROLLBACK, 29 statements), as PostgreSQL logged it (log_statement = all) for this
+  benchmark's requests. psycopg forgets its prepared statements at every ROLLBACK, so here, as in ours,
+  most statements are parsed and planned anew; in "committed" they are prepared after 5 uses.
 
 Latency goal: the distinct-rooms closed-loop throughput at 16, 32 and 64 clients; its maximum is the
 maximum throughput; then bookings arrive paced (evenly spaced, open loop: nobody waits for an answer
 before the next one arrives) at half of it, and CreateBooking's latency is measured from each
 booking's scheduled arrival (so a late start counts), its service time from the send as well.
 
-Not a timed test: `python -m bench.booking` (about 2 minutes on 2 cores). Results in
-bench/results/booking.json.
+Each measurement also records the CPU each process spent per booking (from /proc: our server, the
+payment gateway, this client, the PostgreSQL backends of the benchmark's database): on a shared
+2-core machine throughput moves with whatever else runs, CPU per booking much less.
+
+Not a timed test: `python -m bench.booking` (about 2 minutes on 2 cores; BENCH_BOOKING_SECONDS and
+friends, below, shorten it). Results in bench/results/booking.json.
 """
 
 from __future__ import annotations
@@ -46,7 +53,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
@@ -231,11 +238,16 @@ async def baseline_booking(conn: psycopg.AsyncConnection, hotel: str, code: str,
 
     With everything=False, only the transactions that commit a change (each with all its statements)."""
 
-    async def read_only(*statements: tuple[str, tuple]) -> None:
+    async def read_only(*statements: tuple[str, tuple], rollback: bool = True) -> None:
+        """A read-only unit of work: ours ends db.reading() with COMMIT, an uncommitted unit_of_work()
+        (store.read, the re-read after store.change, a key check) with ROLLBACK — which also makes
+        psycopg forget its prepared statements, here as there."""
         if everything:
             async with conn.transaction():
                 for sql, params in statements:
                     await (await conn.execute(sql, params)).fetchall()
+                if rollback:
+                    raise psycopg.Rollback()
 
     async def reread(booking_id: str) -> None:
         await read_only((BOOKING_BY_ID, (booking_id,)))
@@ -247,13 +259,13 @@ async def baseline_booking(conn: psycopg.AsyncConnection, hotel: str, code: str,
     payment = f"pay_{uuid.uuid4().hex[:24]}"
     now = datetime.now(timezone.utc)
     # CreateBooking
-    await read_only((GET_HOTEL, (hotel,)), (GET_ROOM_TYPES, ([hotel],)))
+    await read_only((GET_HOTEL, (hotel,)), (GET_ROOM_TYPES, ([hotel],)), rollback=False)
     async with conn.transaction():  # store.claim
         await (await conn.execute(BOOKING_BY_REQUEST, (request_id,))).fetchall()
         room_type_id = (await (await conn.execute(ROOM_TYPE_ID, (hotel, code))).fetchone())[0]
         await conn.execute(INSERT_BOOKING, (booking_id, "bench-user", hotel, room_type_id, night, check_out,
                                             json.dumps(LEAD_GUEST), request_id, _digest(request_id), now, now))
-    await read_only((BOOKING_BY_REQUEST, (request_id,)))
+    await read_only((BOOKING_BY_REQUEST, (request_id,)), rollback=False)
     held_at = datetime.now(timezone.utc)
     async with conn.transaction():  # HoldInventory: the hold batcher's transaction, a batch of one
         await (await conn.execute(LOCK_AND_READ_KEY, ([HOLD_SCOPE], [f"{booking_id}:hold"]))).fetchall()
@@ -303,38 +315,129 @@ async def baseline_booking(conn: psycopg.AsyncConnection, hotel: str, code: str,
 # ---- measuring --------------------------------------------------------------------------------------
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pattern: str) -> list[int]:
+    """This process's children whose command line contains pattern."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                parent = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline") as f:
+                command = f.read().replace("\0", " ")
+        except OSError:
+            continue
+        if parent == os.getpid() and pattern in command:
+            found.append(int(entry))
+    return found
+
+
+class CpuMeter:
+    """CPU seconds each process spends during a window: ours (server, gateway), this client, and the
+    PostgreSQL backends serving the benchmark's database (those alive at the end of the window); and
+    the database's committed and rolled-back transactions (pg_stat_database: backends report at most
+    once a second, so these are approximate)."""
+
+    def __init__(self, url: str, processes: dict[str, int]) -> None:
+        self.url = url
+        self.processes = {**processes, "bench_client": os.getpid()}
+        self._start: dict[str, float] = {}
+        self._backends: dict[int, float] = {}
+        self._transactions: tuple[int, int] = (0, 0)
+        self.used: dict[str, float] = {}
+        self.transactions: tuple[int, int] = (0, 0)
+
+    def _database(self) -> tuple[list[int], tuple[int, int]]:
+        with psycopg.connect(libpq_url(self.url), autocommit=True) as conn:
+            pids = [row[0] for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
+            commits, rollbacks = conn.execute("SELECT xact_commit, xact_rollback FROM pg_stat_database "
+                                              "WHERE datname = current_database()").fetchone()
+        return pids, (commits, rollbacks)
+
+    def start(self) -> None:
+        self._start = {name: _cpu_seconds(pid) for name, pid in self.processes.items()}
+        pids, self._transactions = self._database()
+        self._backends = {pid: _cpu_seconds(pid) for pid in pids}
+
+    def stop(self) -> None:
+        self.used = {name: _cpu_seconds(pid) - self._start[name] for name, pid in self.processes.items()}
+        pids, (commits, rollbacks) = self._database()
+        self.used["postgres_backends"] = sum(_cpu_seconds(pid) - self._backends.get(pid, 0.0) for pid in pids)
+        self.transactions = (commits - self._transactions[0], rollbacks - self._transactions[1])
+
+    def per_booking(self, bookings: int) -> dict:
+        per = {name: round(1000 * used / max(bookings, 1), 2) for name, used in self.used.items()}
+        return {"cpu_ms_per_booking": {**per, "total": round(sum(per.values()), 2)},
+                "approx_commits_per_booking": round(self.transactions[0] / max(bookings, 1), 1),
+                "approx_rollbacks_per_booking": round(self.transactions[1] / max(bookings, 1), 1)}
+
+
+@dataclass
+class Sample:
+    begun: float  # the send, or (open loop) the scheduled arrival
+    done: float
+    create: float  # from `begun`
+    confirm: float
+    create_service: float  # from the send
+    lag: float  # how late the send was (open loop)
+
+
 @dataclass
 class Run:
-    """What the clients of one measurement saw."""
+    """What the clients of one measurement saw. Closed loop: the bookings finished inside the window count;
+    open loop: the bookings scheduled inside it."""
 
-    create: list[float] = field(default_factory=list)
-    confirm: list[float] = field(default_factory=list)
-    booking: list[float] = field(default_factory=list)
-    create_service: list[float] = field(default_factory=list)  # open loop: from the send, not the schedule
-    lag: list[float] = field(default_factory=list)  # open loop: how late the client sent
+    window: tuple[float, float] = (0.0, 0.0)
+    open_loop: bool = False
+    samples: list[Sample] = field(default_factory=list)
     failures: dict[str, int] = field(default_factory=dict)
-    started: float = 0.0
-    finished: float = 0.0
+    cpu: CpuMeter | None = None
 
     def fail(self, what: str) -> None:
         self.failures[what] = self.failures.get(what, 0) + 1
 
+    def counted(self) -> list[Sample]:
+        start, end = self.window
+        if self.open_loop:
+            return [s for s in self.samples if start <= s.begun < end]
+        return [s for s in self.samples if start <= s.done <= end]
+
     def summary(self) -> dict:
-        seconds = self.finished - self.started
+        counted = self.counted()
+        seconds = self.window[1] - self.window[0]
 
         def ms(values: list[float], p: float) -> float:
             return round(percentile(values, p) * 1000, 2)
 
-        result = {"bookings": len(self.booking), "seconds": round(seconds, 2),
-                  "bookings_per_second": round(len(self.booking) / seconds, 1),
-                  "create_p50_ms": ms(self.create, 50), "create_p99_ms": ms(self.create, 99),
-                  "confirm_p50_ms": ms(self.confirm, 50), "confirm_p99_ms": ms(self.confirm, 99),
-                  "booking_p50_ms": ms(self.booking, 50), "booking_p99_ms": ms(self.booking, 99),
+        create = [s.create for s in counted]
+        confirm = [s.confirm for s in counted]
+        booking = [s.done - s.begun for s in counted]
+        result = {"bookings": len(counted), "seconds": round(seconds, 2),
+                  "bookings_per_second": round(len(counted) / seconds, 1),
+                  "create_p50_ms": ms(create, 50), "create_p99_ms": ms(create, 99),
+                  "confirm_p50_ms": ms(confirm, 50), "confirm_p99_ms": ms(confirm, 99),
+                  "booking_p50_ms": ms(booking, 50), "booking_p99_ms": ms(booking, 99),
                   "failed": dict(self.failures)}
-        if self.create_service:
-            result.update(create_service_p50_ms=ms(self.create_service, 50),
-                          create_service_p99_ms=ms(self.create_service, 99),
-                          send_lag_p99_ms=ms(self.lag, 99), send_lag_max_ms=round(max(self.lag) * 1000, 2))
+        if self.open_loop:
+            service = [s.create_service for s in counted]
+            lag = [s.lag for s in counted]
+            result.update(create_service_p50_ms=ms(service, 50), create_service_p99_ms=ms(service, 99),
+                          send_lag_p99_ms=ms(lag, 99), send_lag_max_ms=round(max(lag, default=0) * 1000, 2))
+        if self.cpu is not None and self.cpu.used:
+            result.update(self.cpu.per_booking(
+                len([s for s in self.samples if self.window[0] <= s.done <= self.window[1]])))
         return result
 
 
@@ -353,8 +456,11 @@ def _reason(error: grpc.aio.AioRpcError) -> str:
     return f"{error.code().name}: {(error.details() or '')[:80]}"
 
 
-def api_booker(stub: booking_pb2_grpc.BookingServiceStub, room: Room, window: list[float]):
-    """A booking through the API: CreateBooking then ConfirmBooking; counted if it ends inside window."""
+Book = Callable[..., Awaitable[None]]
+
+
+def api_booker(stub: booking_pb2_grpc.BookingServiceStub, room: Room) -> Book:
+    """A booking through the API: CreateBooking, then ConfirmBooking of what it made."""
 
     async def book(run: Run, client: int, n: int, scheduled: float | None = None) -> None:
         hotel, code, night = room(client, n)
@@ -373,23 +479,46 @@ def api_booker(stub: booking_pb2_grpc.BookingServiceStub, room: Room, window: li
             run.fail("confirm " + _reason(error))
             return
         done = time.perf_counter()
-        if window[0] <= begun and done <= window[1]:
-            run.create.append(made - begun)
-            run.confirm.append(done - made)
-            run.booking.append(done - begun)
-            if scheduled is not None:
-                run.create_service.append(made - sent)
-                run.lag.append(sent - scheduled)
+        run.samples.append(Sample(begun, done, made - begun, done - made, made - sent, sent - begun))
 
     return book
 
 
-async def measure_closed(book_factory: Callable[[list[float]], Callable], client_count: int, seconds: float,
+def baseline_booker(connections: list[psycopg.AsyncConnection], room: Room, everything: bool) -> Book:
+    """A booking as its SQL alone, on the client's own connection."""
+
+    async def book(run: Run, client: int, n: int, scheduled: float | None = None) -> None:
+        hotel, code, night = room(client, n)
+        marks: list[float] = []
+        begun = time.perf_counter()
+        try:
+            await baseline_booking(connections[client], hotel, code, night, everything, marks)
+        except SoldOut:
+            run.fail("sold out")
+            return
+        done = time.perf_counter()
+        run.samples.append(Sample(begun, done, marks[0] - begun, done - marks[0], marks[0] - begun, 0.0))
+
+    return book
+
+
+async def _metered(run: Run, cpu: CpuMeter | None) -> None:
+    """Takes the CPU readings at the window's start and end."""
+    run.cpu = cpu
+    await asyncio.sleep(max(run.window[0] - time.perf_counter(), 0))
+    if cpu is not None:
+        cpu.start()
+    await asyncio.sleep(max(run.window[1] - time.perf_counter(), 0))
+    if cpu is not None:
+        cpu.stop()
+
+
+async def measure_closed(book: Book, client_count: int, seconds: float, cpu: CpuMeter | None = None,
                          warmup: float = WARMUP_SECONDS) -> Run:
-    """Closed loop: warm-up, then `seconds` counted (bookings begun and finished inside the window)."""
-    window = [0.0, 0.0]
-    book = book_factory(window)
-    run = Run()
+    """Closed loop: each client books again as soon as its booking is confirmed; after `warmup` seconds,
+    `seconds` are counted."""
+    start = time.perf_counter()
+    run = Run(window=(start + warmup, start + warmup + seconds))
     stop = [False]
 
     async def client(i: int) -> None:
@@ -399,28 +528,22 @@ async def measure_closed(book_factory: Callable[[list[float]], Callable], client
             n += 1
 
     tasks = [asyncio.create_task(client(i)) for i in range(client_count)]
-    window[0] = time.perf_counter() + warmup
-    window[1] = window[0] + seconds
-    run.started, run.finished = window
-    await asyncio.sleep(warmup + seconds)
+    await _metered(run, cpu)
     stop[0] = True
     await asyncio.gather(*tasks)
     return run
 
 
-async def measure_open(book_factory: Callable[[list[float]], Callable], rate: float, seconds: float,
+async def measure_open(book: Book, rate: float, seconds: float, cpu: CpuMeter | None = None,
                        warmup: float = WARMUP_SECONDS) -> Run:
-    """Open loop: bookings arrive evenly spaced at `rate`/s whatever the answers; the first `warmup` seconds
-    are not counted."""
-    window = [0.0, 0.0]
-    book = book_factory(window)
-    run = Run()
-    tasks: set[asyncio.Task] = set()
+    """Open loop: bookings arrive evenly spaced at `rate`/s whatever the answers (arrival k books as client
+    k mod ROOM_TYPES, so one room type sees an arrival every ROOM_TYPES / rate seconds); the arrivals of
+    the first `warmup` seconds are not counted."""
     start = time.perf_counter()
-    window[0] = start + warmup
-    window[1] = float("inf")
-    total = int(rate * (warmup + seconds))
-    for k in range(total):
+    run = Run(window=(start + warmup, start + warmup + seconds), open_loop=True)
+    meter = asyncio.create_task(_metered(run, cpu))
+    tasks: set[asyncio.Task] = set()
+    for k in range(int(rate * (warmup + seconds))):
         scheduled = start + k / rate
         delay = scheduled - time.perf_counter()
         if delay > 0:
@@ -428,37 +551,16 @@ async def measure_open(book_factory: Callable[[list[float]], Callable], rate: fl
         task = asyncio.create_task(book(run, k % ROOM_TYPES, k // ROOM_TYPES, scheduled))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
-    run.started, run.finished = window[0], start + total / rate
+    await meter
     await asyncio.gather(*tasks)
     return run
-
-
-def baseline_booker(connections: list[psycopg.AsyncConnection], room: Room, everything: bool):
-    def factory(window: list[float]):
-        async def book(run: Run, client: int, n: int) -> None:
-            hotel, code, night = room(client, n)
-            marks: list[float] = []
-            begun = time.perf_counter()
-            try:
-                await baseline_booking(connections[client], hotel, code, night, everything, marks)
-            except SoldOut:
-                run.fail("sold out")
-                return
-            done = time.perf_counter()
-            if window[0] <= begun and done <= window[1]:
-                run.create.append(marks[0] - begun)
-                run.confirm.append(done - marks[0])
-                run.booking.append(done - begun)
-
-        return book
-
-    return factory
 
 
 async def run_baseline(url: str, room: Room, everything: bool, seconds: float) -> dict:
     connections = [await psycopg.AsyncConnection.connect(libpq_url(url), autocommit=True) for _ in range(CLIENTS)]
     try:
-        run = await measure_closed(baseline_booker(connections, room, everything), CLIENTS, seconds)
+        run = await measure_closed(baseline_booker(connections, room, everything), CLIENTS, seconds,
+                                   CpuMeter(url, {}))
     finally:
         for conn in connections:
             await conn.close()
@@ -502,10 +604,19 @@ async def _gateway_stats(url: str) -> dict:
 # ---- the benchmark ------------------------------------------------------------------------------------
 
 
+def _line(label: str, summary: dict) -> None:
+    cpu = summary.get("cpu_ms_per_booking", {})
+    print(f"{label}: {summary['bookings_per_second']} bookings/s, create p50/p99 {summary['create_p50_ms']}/"
+          f"{summary['create_p99_ms']} ms, confirm p50/p99 {summary['confirm_p50_ms']}/{summary['confirm_p99_ms']} "
+          f"ms, CPU ms/booking {cpu}, commits/rollbacks per booking {summary.get('approx_commits_per_booking')}/"
+          f"{summary.get('approx_rollbacks_per_booking')}, failed {summary['failed']}", flush=True)
+
+
 async def main() -> dict:
     began = time.perf_counter()
-    result: dict = {"source": source_revision(), "clients": CLIENTS, "room_types": ROOM_TYPES, "nights": NIGHTS,
-                    "hot_rooms": HOT_ROOMS, "seconds_per_run": SECONDS}
+    result: dict = {"source": source_revision(), "load_average_before": [round(x, 2) for x in os.getloadavg()],
+                    "clients": CLIENTS, "room_types": ROOM_TYPES, "nights": NIGHTS, "hot_rooms": HOT_ROOMS,
+                    "seconds_per_run": SECONDS, "baseline_seconds_per_run": BASELINE_SECONDS}
     with postgres_database() as url:
         _setup(url)
         baseline: dict = {}
@@ -513,57 +624,63 @@ async def main() -> dict:
             for variant, everything in (("committed", False), ("all", True)):
                 _reset(url)
                 baseline[f"{case}_{variant}"] = await run_baseline(url, room, everything, BASELINE_SECONDS)
-                print(f"baseline {case} {variant}: {baseline[f'{case}_{variant}']}", flush=True)
-        result["baseline_sql"] = baseline
+                _line(f"baseline SQL, {case}, {variant}", baseline[f"{case}_{variant}"])
         async with payment_gateway() as gateway_url:
             env = {"HOTELAGG_DATABASE_URL": url, "HOTELAGG_PAYMENT_GATEWAY_URL": gateway_url,
                    "HOTELAGG_DB_POOL_SIZE": str(CLIENTS)}
             _reset(url)
             async with served(env, ("inventory", "booking")) as address, grpc.aio.insecure_channel(address) as channel:
                 stub = booking_pb2_grpc.BookingServiceStub(channel)
+                processes = {"server": _children("servers serve")[0],
+                             "payment_gateway": _children("payment_gateway")[0]}
                 ours: dict = {}
                 for case, room in (("distinct", distinct_room), ("hot", hot_room)):
                     _reset(url)
-                    run = await measure_closed(lambda w, r=room: api_booker(stub, r, w), CLIENTS, SECONDS)
+                    run = await measure_closed(api_booker(stub, room), CLIENTS, SECONDS, CpuMeter(url, processes))
                     ours[case] = {**run.summary(), "state_after": _state(url)}
-                    print(f"ours {case}: {ours[case]}", flush=True)
+                    _line(f"ours, {case}, {CLIENTS} clients", ours[case])
                 sweep = {CLIENTS: ours["distinct"]["bookings_per_second"]}
                 for count in SWEEP:
-                    if count == CLIENTS:
-                        continue
-                    _reset(url)
-                    run = await measure_closed(lambda w: api_booker(stub, distinct_room, w), count, SWEEP_SECONDS)
-                    sweep[count] = run.summary()["bookings_per_second"]
-                    print(f"ours distinct, {count} clients: {sweep[count]}/s", flush=True)
+                    if count != CLIENTS:
+                        _reset(url)
+                        run = await measure_closed(api_booker(stub, distinct_room), count, SWEEP_SECONDS)
+                        summary = run.summary()
+                        sweep[count] = summary["bookings_per_second"]
+                        _line(f"ours, distinct, {count} clients", summary)
                 maximum = max(sweep.values())
                 rate = maximum / 2
                 _reset(url)
-                run = await measure_open(lambda w: api_booker(stub, distinct_room, w), rate, OPEN_SECONDS)
-                open_loop = {"offered_bookings_per_second": round(rate, 1), **run.summary(),
-                             "state_after": _state(url)}
-                print(f"ours open loop at {rate:.1f}/s: {open_loop}", flush=True)
-            result["gateway_stats"] = await _gateway_stats(gateway_url)
+                run = await measure_open(api_booker(stub, distinct_room), rate, OPEN_SECONDS, CpuMeter(url, processes))
+                open_loop = {"offered_bookings_per_second": round(rate, 1), **run.summary(), "state_after": _state(url)}
+                _line(f"ours, distinct, open loop at {rate:.1f}/s", open_loop)
+            gateway = await _gateway_stats(gateway_url)
     hot_ratio = ours["hot"]["bookings_per_second"] / baseline["hot_committed"]["bookings_per_second"]
+    create_p99_met = open_loop["create_p99_ms"] <= GOAL_P99_MS and not open_loop["failed"]
+
+    def ratio(case: str, variant: str) -> float:
+        return round(ours[case]["bookings_per_second"] / baseline[f"{case}_{variant}"]["bookings_per_second"], 3)
+
     result.update({
-        "ours": ours,
-        "ratios": {
-            "distinct_vs_committed": round(ours["distinct"]["bookings_per_second"]
-                                           / baseline["distinct_committed"]["bookings_per_second"], 3),
-            "distinct_vs_all": round(ours["distinct"]["bookings_per_second"]
-                                     / baseline["distinct_all"]["bookings_per_second"], 3),
-            "hot_vs_committed": round(hot_ratio, 3),
-            "hot_vs_all": round(ours["hot"]["bookings_per_second"]
-                                / baseline["hot_all"]["bookings_per_second"], 3),
+        "bookings_per_second": {
+            "distinct": {"ours": ours["distinct"]["bookings_per_second"],
+                         "baseline_committed": baseline["distinct_committed"]["bookings_per_second"],
+                         "baseline_all": baseline["distinct_all"]["bookings_per_second"]},
+            "hot": {"ours": ours["hot"]["bookings_per_second"],
+                    "baseline_committed": baseline["hot_committed"]["bookings_per_second"],
+                    "baseline_all": baseline["hot_all"]["bookings_per_second"]},
         },
+        "ratios": {"distinct_vs_committed": ratio("distinct", "committed"), "distinct_vs_all": ratio("distinct", "all"),
+                   "hot_vs_committed": ratio("hot", "committed"), "hot_vs_all": ratio("hot", "all")},
+        "ours": ours,
+        "baseline_sql": baseline,
         "distinct_throughput_by_clients": {str(k): v for k, v in sorted(sweep.items())},
         "max_distinct_bookings_per_second": maximum,
         "open_loop_half_max": open_loop,
-        "goals": {
-            "hot_ratio": GOAL_HOT_RATIO, "hot_ratio_met": hot_ratio >= GOAL_HOT_RATIO,
-            "create_p99_ms": GOAL_P99_MS,
-            "create_p99_met": open_loop["create_p99_ms"] <= GOAL_P99_MS and not open_loop["failed"],
-        },
-        "goal_met": hot_ratio >= GOAL_HOT_RATIO and open_loop["create_p99_ms"] <= GOAL_P99_MS,
+        "goals": {"hot_ratio": GOAL_HOT_RATIO, "hot_ratio_met": hot_ratio >= GOAL_HOT_RATIO,
+                  "create_p99_ms": GOAL_P99_MS, "create_p99_met": create_p99_met},
+        "goal_met": hot_ratio >= GOAL_HOT_RATIO and create_p99_met,
+        "payment_gateway_payments": gateway.get("payments"),
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "wall_seconds": round(time.perf_counter() - began, 1),
     })
     record("booking", result)
