@@ -84,9 +84,8 @@ class HoldRpcs:
 
     async def _announce_hold(self, uow: UnitOfWork, hold, cause: str, nights: list[Night]) -> str:
         """Publishes the change after commit; returns the hotel's currency."""
-        currency = await holds.hotel_currency(uow.connection, hold.hotel_id)
-        self._announce(uow, hold.hotel_id, hold.room_type_code, currency, cause, nights)
-        return currency
+        self._announce(uow, hold.hotel_id, hold.room_type_code, hold.currency_code, cause, nights)
+        return hold.currency_code
 
     async def WatchInventory(self, request: pb.WatchInventoryRequest, context):
         v = Violations()

@@ -7,6 +7,7 @@ by the database (`available - held >= n`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, select, update
@@ -101,13 +102,21 @@ async def _unsell(uow: UnitOfWork, hold: Row, now: datetime) -> list[Night]:
     return sorted((night_from_row(row) for row in rows), key=lambda n: n.night)
 
 
+def _with_room_type():
+    """A hold with its room type's code and its hotel's currency, as the API shows it."""
+    return (select(*_HOLD_COLUMNS, room_types.c.code.label("room_type_code"), hotels.c.currency_code)
+            .join(room_types, room_types.c.id == holds.c.room_type_id)
+            .join(hotels, hotels.c.id == holds.c.hotel_id))
+
+
+def _moved(hold: Row, status: str, now: datetime) -> SimpleNamespace:
+    """The hold as _set_status left it, without reading it again."""
+    return SimpleNamespace(**{**hold._mapping, "status": status, "version": hold.version + 1, "updated_at": now})
+
+
 async def _hold_with_room_type(conn: AsyncConnection, hold_id: str, uow: UnitOfWork | None = None) -> Row:
-    query = (
-        select(*_HOLD_COLUMNS, room_types.c.code.label("room_type_code"))
-        .join(room_types, room_types.c.id == holds.c.room_type_id)
-        .where(holds.c.id == hold_id)
-    )
-    row = (await conn.execute(uow.for_update(query) if uow else query)).first()
+    query = _with_room_type().where(holds.c.id == hold_id)
+    row = (await conn.execute(uow.for_update(query, of=holds) if uow else query)).first()
     if row is None:
         raise not_found("HOLD_NOT_FOUND", f"hold {hold_id}", hold_id=hold_id)
     return row
@@ -129,12 +138,11 @@ async def release_hold(uow: UnitOfWork, hold_id: str, now: datetime,
     if hold.status == COMMITTED and not cancel_sale:
         raise failed_precondition("HOLD_COMMITTED", "the hold was committed; release it with cancel_sale",
                                   hold_id=hold_id, status=hold.status)
-    nights: list[Night] = []
     if hold.status == HELD and await _set_status(uow, hold, RELEASED, now):
-        nights = await _move_rooms(uow, hold, sold=False, now=now)
-    elif hold.status == COMMITTED and await _set_status(uow, hold, RELEASED, now, was=COMMITTED):
-        nights = await _unsell(uow, hold, now)
-    return await _hold_with_room_type(uow.connection, hold_id), nights
+        return _moved(hold, RELEASED, now), await _move_rooms(uow, hold, sold=False, now=now)
+    if hold.status == COMMITTED and await _set_status(uow, hold, RELEASED, now, was=COMMITTED):
+        return _moved(hold, RELEASED, now), await _unsell(uow, hold, now)
+    return hold, []
 
 
 async def commit_hold(uow: UnitOfWork, hold_id: str, now: datetime) -> tuple[Row, list[Night]]:
@@ -148,16 +156,14 @@ async def commit_hold(uow: UnitOfWork, hold_id: str, now: datetime) -> tuple[Row
                                   expire_time=hold.expires_at.isoformat())
     if not await _set_status(uow, hold, COMMITTED, now):
         raise failed_precondition("HOLD_CHANGED", "the hold changed meanwhile; read it again", hold_id=hold_id)
-    nights = await _move_rooms(uow, hold, sold=True, now=now)
-    return await _hold_with_room_type(uow.connection, hold_id), nights
+    return _moved(hold, COMMITTED, now), await _move_rooms(uow, hold, sold=True, now=now)
 
 
 async def reclaim_expired(uow: UnitOfWork, now: datetime, *, room_type_id: int | None = None,
                           start: date | None = None, end: date | None = None, limit: int = 500
                           ) -> list[tuple[Row, list[Night]]]:
     """Expires held holds past their time and gives their rooms back; optionally only on some nights."""
-    query = (select(holds, room_types.c.code.label("room_type_code"))
-             .join(room_types, room_types.c.id == holds.c.room_type_id)
+    query = (_with_room_type()
              .where(holds.c.status == HELD, holds.c.expires_at <= now)
              .order_by(holds.c.expires_at).limit(limit))
     if room_type_id is not None:
@@ -183,7 +189,3 @@ async def expired_held(conn: AsyncConnection, room_type_ids: list[int], start: d
             counted[(row.room_type_id, day)] = counted.get((row.room_type_id, day), 0) + row.quantity
             day += timedelta(days=1)
     return counted
-
-
-async def hotel_currency(conn: AsyncConnection, hotel_id: str) -> str:
-    return (await conn.execute(select(hotels.c.currency_code).where(hotels.c.id == hotel_id))).scalar_one()

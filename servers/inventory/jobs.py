@@ -20,9 +20,8 @@ async def sweep_expired_holds(db: Database, hub: ChangeHub, batch: int = 500) ->
         async with db.unit_of_work() as uow:
             reclaimed = await holds.reclaim_expired(uow, now, limit=batch)
             for hold, nights in reclaimed:
-                currency = await holds.hotel_currency(uow.connection, hold.hotel_id)
-                change = changes.InventoryChange(hold.hotel_id, hold.room_type_code, currency, changes.EXPIRY,
-                                                 tuple(nights), now)
+                change = changes.InventoryChange(hold.hotel_id, hold.room_type_code, hold.currency_code,
+                                                 changes.EXPIRY, tuple(nights), now)
                 uow.after_commit(lambda change=change: hub.publish(change))
             await uow.commit()
         total += len(reclaimed)

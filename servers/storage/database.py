@@ -136,6 +136,8 @@ class UnitOfWork:
         """Runs hook once the transaction is committed (never if it rolls back): cache writes, streams."""
         self._after_commit.append(hook)
 
-    def for_update(self, statement: Any) -> Any:
+    def for_update(self, statement: Any, of: Any = None) -> Any:
+        """Locks the rows read (only those of table `of` in a join: locking the joined catalog rows
+        would make every booking insert, which key-share-locks them, wait on us, and deadlock)."""
         # SQLite has no row locks: BEGIN IMMEDIATE already serializes writers.
-        return statement if self.is_sqlite else statement.with_for_update()
+        return statement if self.is_sqlite else statement.with_for_update(of=of)
