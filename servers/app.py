@@ -92,7 +92,8 @@ class Components:
             nights = NightSource(self.db, self.cache, self.clients, s.search_freshness_seconds)
             return ServiceRegistration(_full_name(search_pb2, "SearchService"),
                                        search_pb2_grpc.add_SearchServiceServicer_to_server,
-                                       SearchServicer(self.directory, nights, self.page_tokens))
+                                       SearchServicer(self.directory, nights, self.page_tokens,
+                                                      s.search_memo_seconds))
         if service == "booking":
             return ServiceRegistration(_full_name(booking_pb2, "BookingService"),
                                        booking_pb2_grpc.add_BookingServiceServicer_to_server,

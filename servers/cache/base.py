@@ -48,4 +48,10 @@ class NightCache(Protocol):
     async def get_nights(self, keys: list[tuple[str, date, str]]) -> list[CachedNight | None]:
         """The nights for (hotel_id, night, room_type_code) keys, in one round trip; None for a miss."""
 
+    async def changed(self, hotel_id: str) -> None:
+        """Counts a committed change of the hotel's inventory (search results of it are out of date)."""
+
+    async def change_counts(self, hotel_ids: list[str]) -> list[int]:
+        """How many changes each hotel has seen, in one round trip (0 if none since the count began)."""
+
     async def close(self) -> None: ...

@@ -13,6 +13,7 @@ class MemoryNightCache:
         self.prefix = prefix
         self.ttl_seconds = ttl_seconds
         self._entries: dict[str, tuple[float, CachedNight]] = {}
+        self._changes: dict[str, int] = {}
 
     async def put_nights(self, hotel_id: str, room_type_code: str, nights: list[tuple[date, CachedNight]]) -> None:
         now = time.monotonic()
@@ -34,6 +35,12 @@ class MemoryNightCache:
             del self._entries[key]
             return None
         return entry[1]
+
+    async def changed(self, hotel_id: str) -> None:
+        self._changes[hotel_id] = self._changes.get(hotel_id, 0) + 1
+
+    async def change_counts(self, hotel_ids: list[str]) -> list[int]:
+        return [self._changes.get(h, 0) for h in hotel_ids]
 
     async def close(self) -> None:
         self._entries.clear()

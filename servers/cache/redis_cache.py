@@ -52,5 +52,16 @@ class RedisNightCache:
         raw = await self.client.mget([night_key(self.prefix, h, d, c) for h, d, c in keys])
         return [None if value is None else CachedNight.from_json(value) for value in raw]
 
+    def _change_key(self, hotel_id: str) -> str:
+        return f"{self.prefix}hotel-changes:{hotel_id}"
+
+    async def changed(self, hotel_id: str) -> None:
+        await self.client.incr(self._change_key(hotel_id))
+
+    async def change_counts(self, hotel_ids: list[str]) -> list[int]:
+        if not hotel_ids:
+            return []
+        return [int(v or 0) for v in await self.client.mget([self._change_key(h) for h in hotel_ids])]
+
     async def close(self) -> None:
         await self.client.aclose()

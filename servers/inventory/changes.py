@@ -93,6 +93,7 @@ def cache_writer(cache: NightCache) -> Callable[[InventoryChange], Awaitable[Non
             change.room_type_code,
             [(n.night, cached_night(n, now)) for n in change.nights],
         )
+        await cache.changed(change.hotel_id)  # after the nights: a search that sees the count sees them
 
     return write
 

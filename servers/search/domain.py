@@ -54,7 +54,8 @@ class Option:
     total_minor: int
     rooms_left: int
     freshness: str
-    age_seconds: float
+    # When the oldest night of the option last changed (epoch seconds): its age is counted from it.
+    oldest_update: float
     distance_km: float
 
     def sort_key(self) -> tuple:
@@ -89,7 +90,7 @@ def sellable_option(hotel: HotelInfo, room_type: RoomTypeInfo, nights: list[Nigh
         return None
     prices = tuple(v.night.price for v in views)
     return Option(hotel, room_type, prices, sum(prices) * rooms, min(v.night.available for v in views),
-                  _freshness(views), _age(views, now), distance)
+                  _freshness(views), min(v.night.last_updated for v in views), distance)
 
 
 def _freshness(views: list[NightView]) -> str:
@@ -97,10 +98,6 @@ def _freshness(views: list[NightView]) -> str:
     if STALE in sources:
         return STALE
     return CACHED if sources == {CACHED} else LIVE
-
-
-def _age(views: list[NightView], now: float) -> float:
-    return max(0.0, now - min(v.night.last_updated for v in views))
 
 
 def after(option: Option, position: list | None) -> bool:

@@ -121,10 +121,14 @@ class NightSource:
             query = select(hotels.c.channel_manager_hotel_code).where(hotels.c.id == hotel_id)
             return (await conn.execute(query)).scalar_one()
 
+    def unreachable(self, hotel: HotelInfo) -> bool:
+        """Whether the hotel's channel manager's breaker is open."""
+        client = self.clients.get(hotel.channel_manager_id or "")
+        return client is not None and _breaker_open(client)
+
     def _flag_unreachable(self, views: dict[Key, NightView], candidates) -> dict[Key, NightView]:
         """While a channel manager's breaker is open, what we show of its hotels is only the last known state."""
-        down = {h.hotel_id for h, _ in candidates
-                if h.channel_manager_id in self.clients and _breaker_open(self.clients[h.channel_manager_id])}
+        down = {h.hotel_id for h, _ in candidates if self.unreachable(h)}
         if not down:
             return views
         return {k: (NightView(v.night, STALE) if k[0] in down else v) for k, v in views.items()}

@@ -7,7 +7,6 @@ import math
 import time
 from datetime import date, datetime, timedelta, timezone
 
-from google.protobuf.duration_pb2 import Duration
 from hotelagg.search.v1 import search_pb2 as pb
 from hotelagg.search.v1 import search_pb2_grpc
 
@@ -18,6 +17,7 @@ from servers.runtime.paging import PageTokens, page_size
 from servers.runtime.protos import money_proto, read_date
 from servers.search import domain
 from servers.search.directory import HotelDirectory
+from servers.search.memo import ResultMemo
 from servers.search.domain import CACHED, LIVE, STALE, HotelInfo, Option
 from servers.search.nights import NightSource
 
@@ -25,10 +25,12 @@ _FRESHNESS = {LIVE: pb.FRESHNESS_LIVE, CACHED: pb.FRESHNESS_CACHED, STALE: pb.FR
 
 
 class SearchServicer(search_pb2_grpc.SearchServiceServicer):
-    def __init__(self, directory: HotelDirectory, nights: NightSource, page_tokens: PageTokens) -> None:
+    def __init__(self, directory: HotelDirectory, nights: NightSource, page_tokens: PageTokens,
+                 memo_seconds: float = 1.0) -> None:
         self.directory = directory
         self.nights = nights
         self.page_tokens = page_tokens
+        self.memo = ResultMemo(memo_seconds)
 
     async def SearchAvailability(self, request: pb.SearchAvailabilityRequest, context) -> pb.SearchAvailabilityResponse:
         check_in, check_out, rooms, limit = _validate(request)
@@ -39,6 +41,11 @@ class SearchServicer(search_pb2_grpc.SearchServiceServicer):
         candidates = [(h, [rt.code for rt in h.room_types if (not codes or rt.code in codes)
                            and rt.max_occupancy * rooms >= request.guests]) for h in hotels]
         candidates = [(h, c) for h, c in candidates if c]
+        memo_key = await self._memo_key(filters, request, candidates)
+        kept, token = self.memo.get(memo_key)
+        now = time.time()
+        if kept is not None:
+            return _response(kept, token, now)
         stay = domain.stay_nights(check_in, check_out)
         views = await self.nights.nights(candidates, [*stay, check_out]) if candidates else {}
         options = sorted(_options(request, candidates, views, stay, check_out, rooms), key=Option.sort_key)
@@ -47,7 +54,18 @@ class SearchServicer(search_pb2_grpc.SearchServiceServicer):
         if len(page) > limit:
             page = page[:limit]
             token = self.page_tokens.issue("search", filters, list(page[-1].sort_key()))
-        return pb.SearchAvailabilityResponse(options=[_option_proto(o) for o in page], next_page_token=token)
+        # Kept as ready messages: a replay only sets each option's age. Read live a moment ago is,
+        # by the time it is replayed, cached data.
+        self.memo.put(memo_key, [(_option_proto(o, replay=True), o.oldest_update) for o in page], token)
+        return _response([(_option_proto(o), o.oldest_update) for o in page], token, now)
+
+    async def _memo_key(self, filters: dict, request, candidates) -> tuple:
+        """What a result depends on besides the query: every candidate hotel's count of changes (bumped
+        by each committed change, after its nights are cached) and whether its channel manager is reachable."""
+        hotel_ids = [h.hotel_id for h, _ in candidates]
+        counts = await self.nights.cache.change_counts(hotel_ids) if self.memo.seconds else ()
+        down = tuple(self.nights.unreachable(h) for h, _ in candidates)
+        return (filters["q"], request.page_token, request.page_size, tuple(counts), down)
 
     async def _candidates(self, request: pb.SearchAvailabilityRequest) -> list[HotelInfo]:
         if request.city:
@@ -75,17 +93,24 @@ def _options(request, candidates, views, stay: list[date], check_out: date, room
                 yield option
 
 
-def _option_proto(option: Option) -> pb.SearchOption:
+def _response(options: list[tuple[pb.SearchOption, float]], token: str, now: float) -> pb.SearchAvailabilityResponse:
+    response = pb.SearchAvailabilityResponse(options=[message for message, _ in options], next_page_token=token)
+    for message, (_, oldest_update) in zip(response.options, options):
+        message.age.FromMilliseconds(int(max(0.0, now - oldest_update) * 1000))
+    return response
+
+
+def _option_proto(option: Option, replay: bool = False) -> pb.SearchOption:
+    """The option without its age (set per answer); `replay`: as kept for identical searches."""
+    freshness = CACHED if replay and option.freshness == LIVE else option.freshness
     currency = option.hotel.currency_code
-    age = Duration()
-    age.FromMilliseconds(int(option.age_seconds * 1000))
     return pb.SearchOption(
         hotel_id=option.hotel.hotel_id, hotel_name=option.hotel.name, city=option.hotel.city,
         room_type_code=option.room_type.code, room_type_name=option.room_type.name,
         max_occupancy=option.room_type.max_occupancy,
         nightly_prices=[money_proto(p, currency) for p in option.nightly_prices],
         total_price=money_proto(option.total_minor, currency), rooms_left=option.rooms_left,
-        freshness=_FRESHNESS[option.freshness], age=age, distance_km=round(option.distance_km, 3),
+        freshness=_FRESHNESS[freshness], distance_km=round(option.distance_km, 3),
     )
 
 

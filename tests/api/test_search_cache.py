@@ -217,6 +217,8 @@ async def test_the_redis_cache_holds_one_json_value_per_night(redis_server, redi
     await stub.HoldInventory(_hold("red-hotel", code="DBL", quantity=4))
     assert json.loads(await redis_client.get(dbl_key))["available"] == 0
     assert keys(await search.SearchAvailability(search_request())) == [("red-hotel", "STD")]
-    stored = sorted([k.decode() async for k in redis_client.scan_iter(match=prefix + "*", count=500)])
+    stored = sorted([k.decode() async for k in redis_client.scan_iter(match=prefix + "hotel:*", count=500)])
     assert stored == sorted(f"{prefix}hotel:red-hotel:{night_date(FIRST + i).isoformat()}:{code}"
                             for i in range(4) for code in ("STD", "DBL"))
+    # Beside the nights, the hotel's count of committed changes, which search results are keyed on.
+    assert int(await redis_client.get(f"{prefix}hotel-changes:red-hotel")) >= 1
