@@ -44,16 +44,12 @@ friends, below, shorten it). Results in bench/results/booking.json.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
@@ -64,7 +60,7 @@ from hotelagg.booking.v1 import booking_pb2 as bk
 from hotelagg.booking.v1 import booking_pb2_grpc
 from hotelagg.common.v1 import common_pb2
 
-from bench.common import (ROOT, free_port, libpq_url, percentile, postgres_database, record, served,
+from bench.common import (libpq_url, percentile, postgres_database, record, sandbox_process, served,
                           source_revision)
 
 CLIENTS = 32
@@ -570,30 +566,9 @@ async def run_baseline(url: str, room: Room, everything: bool, seconds: float) -
 # ---- processes ----------------------------------------------------------------------------------------
 
 
-@contextlib.asynccontextmanager
-async def payment_gateway() -> AsyncIterator[str]:
-    """`python -m sandbox.payment_gateway` in a process of its own; yields its base URL."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "sandbox.payment_gateway", "--port", str(port)], cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as session:
-            for _ in range(100):
-                if process.poll() is not None:
-                    raise RuntimeError(f"payment gateway exited: {process.stderr.read().decode()[-2000:]}")
-                with contextlib.suppress(aiohttp.ClientError):
-                    async with session.get(url + "/health") as reply:
-                        if reply.status == 200:
-                            break
-                await asyncio.sleep(0.1)
-        yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+def payment_gateway():
+    """The sandbox payment gateway in a process of its own; yields its base URL."""
+    return sandbox_process("sandbox.payment_gateway")
 
 
 async def _gateway_stats(url: str) -> dict:

@@ -126,23 +126,23 @@ def source_revision() -> str:
 
 
 @contextlib.asynccontextmanager
-async def sandbox_channel_manager(api_key: str = "sandbox-key") -> AsyncIterator[str]:
-    """`python -m sandbox.channel_manager` in a process of its own; yields its base URL."""
+async def sandbox_process(module: str, *args: str) -> AsyncIterator[str]:
+    """`python -m <module> --port P ARGS` (a sandbox) in a process of its own; yields its base URL."""
     import tempfile
 
     import aiohttp
 
     port = free_port()
     log = tempfile.TemporaryFile()
-    process = subprocess.Popen([sys.executable, "-m", "sandbox.channel_manager", "--port", str(port),
-                                "--api-key", api_key], cwd=ROOT, stdout=log, stderr=log)
+    process = subprocess.Popen([sys.executable, "-m", module, "--port", str(port), *args], cwd=ROOT,
+                               stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as session:
             for _ in range(100):
                 if process.poll() is not None:
                     log.seek(0)
-                    raise RuntimeError(f"sandbox exited: {log.read().decode()[-2000:]}")
+                    raise RuntimeError(f"{module} exited: {log.read().decode()[-2000:]}")
                 with contextlib.suppress(aiohttp.ClientError):
                     async with session.get(url + "/health") as reply:
                         if reply.status == 200:
@@ -156,3 +156,8 @@ async def sandbox_channel_manager(api_key: str = "sandbox-key") -> AsyncIterator
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+def sandbox_channel_manager(api_key: str = "sandbox-key"):
+    """The sandbox channel manager in a process of its own; yields its base URL."""
+    return sandbox_process("sandbox.channel_manager", "--api-key", api_key)
