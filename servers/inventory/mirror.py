@@ -39,11 +39,10 @@ class Mirror:
         now = datetime.now(timezone.utc)
         outcome = sync.SyncOutcome()
         codes = await sync.room_type_ids(uow, hotel.id)
-        for room_type in ari.room_types:
-            if room_type.code in codes:
-                event = ChannelEvent(f"load-{ari.sequence}-{room_type.code}", ari.hotel_code, ari.sequence, now,
-                                     Snapshot(room_type.code, room_type.nights))
-                await sync.apply_snapshot(uow, hotel.id, codes[room_type.code], event, now, outcome, restart)
+        snapshots = [(codes[room_type.code], ChannelEvent(f"load-{ari.sequence}-{room_type.code}", ari.hotel_code,
+                                                          ari.sequence, now, Snapshot(room_type.code, room_type.nights)))
+                     for room_type in ari.room_types if room_type.code in codes]
+        await sync.apply_snapshots(uow, hotel.id, snapshots, now, outcome, codes, restart)
         await sync.set_cursor(uow, hotel.channel_manager_id, hotel.id, ari.sequence, now)
         outcome.last_sequence = ari.sequence
         self._announce(uow, hotel, outcome, now)

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Row
 
 from clients.channel_managers import ChannelEvent, Delta, Snapshot
 from servers.inventory.ari import load_nights, night_from_row
+from servers.inventory.bulk import merge_snapshots
 from servers.inventory.channel_events import event_json, from_json
 from servers.inventory.domain import Night
 from servers.storage.database import UnitOfWork
@@ -160,8 +161,9 @@ async def room_type_ids(uow: UnitOfWork, hotel_id: str) -> dict[str, int]:
 
 async def _apply_run(uow: UnitOfWork, hotel_id: str, codes: dict[str, int], run: list[ChannelEvent],
                      now: datetime, outcome: SyncOutcome) -> None:
-    """Applies consecutive events; neighbouring deltas go together as one statement."""
+    """Applies consecutive events; neighbouring deltas, and neighbouring snapshots, go together."""
     deltas: list[tuple[int, ChannelEvent]] = []
+    snapshots: list[tuple[int, ChannelEvent]] = []
     for event in run:
         change = event.change
         room_type_id = codes.get(change.room_type_code)
@@ -171,12 +173,29 @@ async def _apply_run(uow: UnitOfWork, hotel_id: str, codes: dict[str, int], run:
             continue
         if isinstance(change, Delta):
             if change.channel != OUR_CHANNEL:
+                await apply_snapshots(uow, hotel_id, snapshots, now, outcome, codes)
+                snapshots = []
                 deltas.append((room_type_id, event))
             continue
         await _apply_deltas(uow, deltas, now, outcome, codes)
         deltas = []
-        await apply_snapshot(uow, hotel_id, room_type_id, event, now, outcome)
+        snapshots.append((room_type_id, event))
     await _apply_deltas(uow, deltas, now, outcome, codes)
+    await apply_snapshots(uow, hotel_id, snapshots, now, outcome, codes)
+
+
+async def apply_snapshots(uow: UnitOfWork, hotel_id: str, snapshots: list[tuple[int, ChannelEvent]],
+                          now: datetime, outcome: SyncOutcome, codes: dict[str, int], restart: bool = False) -> None:
+    """Consecutive snapshots: one COPY and one merge on PostgreSQL; one by one on SQLite."""
+    if not snapshots:
+        return
+    if uow.is_sqlite:
+        for room_type_id, event in snapshots:
+            await apply_snapshot(uow, hotel_id, room_type_id, event, now, outcome, restart)
+        return
+    by_id = {v: k for k, v in codes.items()}
+    for room_type_id, nights in (await merge_snapshots(uow, hotel_id, snapshots, now, restart)).items():
+        outcome.changed[by_id[room_type_id]].extend(nights)
 
 
 async def _apply_deltas(uow: UnitOfWork, deltas: list[tuple[int, ChannelEvent]], now: datetime,
