@@ -100,10 +100,6 @@ def cache_writer(cache: NightCache) -> Callable[[InventoryChange], Awaitable[Non
 
 def cached_night(night: Night, now: float) -> CachedNight:
     r = night.restrictions
-    return CachedNight(
-        available=night.sellable,
-        price=night.price_minor,
-        last_updated=now,
-        version=night.version,
-        restrictions=(r.min_stay, r.max_stay, r.closed_to_arrival, r.closed_to_departure, r.stop_sell),
-    )
+    sellable = night.available - night.held
+    return CachedNight(sellable if sellable > 0 else 0, night.price_minor, now, night.version,
+                       (r.min_stay, r.max_stay, r.closed_to_arrival, r.closed_to_departure, r.stop_sell))

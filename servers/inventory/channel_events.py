@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from hotelagg.inventory.v1 import inventory_pb2 as pb
@@ -46,10 +46,16 @@ def from_json(body: dict[str, Any]) -> ChannelEvent:
 
 
 def _proto_night(v: Violations, message: pb.NightSnapshot, field: str) -> Night | None:
-    day = read_date(v, message.date, f"{field}.date", message.HasField("date"))
-    v.check(0 <= message.available_rooms <= message.total_rooms, f"{field}.available_rooms",
-            "between 0 and total_rooms")
-    v.check(message.HasField("price") and message.price.amount_minor >= 0, f"{field}.price", "required, not negative")
+    # A full load is hundreds of thousands of these: field names are only spelled out for a problem.
+    d = message.date
+    try:
+        day = date(d.year, d.month, d.day)
+    except ValueError:
+        day = read_date(v, d, f"{field}.date", message.HasField("date"))  # records why
+    if not 0 <= message.available_rooms <= message.total_rooms:
+        v.add(f"{field}.available_rooms", "between 0 and total_rooms")
+    if not message.HasField("price") or message.price.amount_minor < 0:
+        v.add(f"{field}.price", "required, not negative")
     if day is None:
         return None
     r = message.restrictions
