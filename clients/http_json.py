@@ -13,6 +13,7 @@ key, which makes the repeat safe). Timeouts are not retried: a second wait would
 
 from __future__ import annotations
 
+import abc
 import json
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Self, TypeVar
@@ -27,7 +28,7 @@ T = TypeVar("T")
 DEFAULT_RETRY_AFTER_SECONDS = 1.0
 
 
-class JsonHttpClient:
+class JsonHttpClient(abc.ABC):
     """Base of a JSON-over-HTTP client; a subclass names the server and its error types."""
 
     server: ClassVar[str]  # how messages name the other side, e.g. "payment gateway"
@@ -54,9 +55,9 @@ class JsonHttpClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
+    @abc.abstractmethod
     def _refusal(self, status: int, body: Mapping[str, Any], retry_after: float) -> Exception:
         """The `refused` (or `unavailable`) error for a 4xx answer other than 429."""
-        raise NotImplementedError
 
     async def _call(
         self,

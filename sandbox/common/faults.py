@@ -7,6 +7,7 @@ the same Idempotency-Key is a first attempt.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import random
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from .http import answer
 
 
 @dataclass
-class BaseFaultSettings:
+class BaseFaultSettings(abc.ABC):
     """The API faults; a sandbox subclasses it to add its own and to check bodies its own way."""
 
     latency_ms: int = 0
@@ -30,9 +31,9 @@ class BaseFaultSettings:
         for name, value in self.validated(body).items():
             setattr(self, name, value)
 
+    @abc.abstractmethod
     def validated(self, body: dict) -> dict[str, object]:
         """The fields `body` sets, checked; raises the sandbox's own bad_request."""
-        raise NotImplementedError
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from servers.inventory.domain import HOTEL_ID, ROOM_TYPE_CODE
+from servers.inventory.domain import check_hotel_id, check_room_type_code
 from servers.inventory.stays import validate_stay
 from servers.runtime.errors import Violations, failed_precondition
 
@@ -52,9 +52,8 @@ class NewBooking:
 def validate(booking: NewBooking, today: date, v: Violations) -> None:
     """Adds every problem to v (which may hold some already, e.g. a date that is not one) and raises."""
     v.check(bool(USER_ID.fullmatch(booking.user_id)), "user_id", "1 to 63 letters, digits and _.@:-")
-    v.check(bool(HOTEL_ID.fullmatch(booking.hotel_id)), "hotel_id", "3 to 63 lower-case letters, digits, dashes")
-    v.check(bool(ROOM_TYPE_CODE.fullmatch(booking.room_type_code)), "room_type_code",
-            "1 to 32 upper-case letters, digits, underscores")
+    check_hotel_id(v, booking.hotel_id)
+    check_room_type_code(v, booking.room_type_code)
     validate_stay(v, booking.check_in, booking.check_out, today)
     v.check(1 <= booking.rooms <= MAX_ROOMS, "rooms", f"1 to {MAX_ROOMS} rooms")
     v.check(booking.guests >= 1, "guests", "at least 1")

@@ -9,7 +9,7 @@ from hotelagg.booking.v1 import booking_pb2_grpc
 
 from servers.booking import domain, mapping, reserve, settle, store
 from servers.booking.deps import BookingDeps
-from servers.inventory.domain import HOTEL_ID
+from servers.inventory.domain import check_hotel_id
 from servers.booking.errors import as_api_error
 from servers.runtime.errors import ApiError, Violations, require_uuid
 from servers.runtime.paging import PageTokens, page_size
@@ -80,7 +80,7 @@ class BookingServicer(booking_pb2_grpc.BookingServiceServicer):
         if bool(request.user_id) == bool(request.hotel_id):
             v.add("user_id", "exactly one of user_id and hotel_id")
         elif request.hotel_id:
-            v.check(bool(HOTEL_ID.fullmatch(request.hotel_id)), "hotel_id", "3 to 63 lower-case letters, digits, dashes")
+            check_hotel_id(v, request.hotel_id)
         else:
             v.check(bool(domain.USER_ID.fullmatch(request.user_id)), "user_id", "1 to 63 letters, digits and _.@:-")
         for i, status in enumerate(request.statuses):

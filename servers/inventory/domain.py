@@ -28,6 +28,20 @@ MAX_PRICE_MINOR = 10**10
 _TIME_ZONES = frozenset(available_timezones())
 
 
+HOTEL_ID_RULE = "3 to 63 lower-case letters, digits and dashes, not starting or ending with a dash"
+ROOM_TYPE_CODE_RULE = "1 to 32 upper-case letters, digits and underscores, e.g. DBL"
+
+
+def check_hotel_id(v: Violations, hotel_id: str, field: str = "hotel_id") -> bool:
+    return v.check(bool(HOTEL_ID.fullmatch(hotel_id)), field, f"required: {HOTEL_ID_RULE}" if not hotel_id
+                   else HOTEL_ID_RULE)
+
+
+def check_room_type_code(v: Violations, code: str, field: str = "room_type_code") -> bool:
+    return v.check(bool(ROOM_TYPE_CODE.fullmatch(code)), field, f"required: {ROOM_TYPE_CODE_RULE}" if not code
+                   else ROOM_TYPE_CODE_RULE)
+
+
 @dataclass(frozen=True)
 class NewHotel:
     hotel_id: str
@@ -107,8 +121,7 @@ def _check_text(v: Violations, value: str, field: str, limit: int) -> None:
 
 def validate_hotel(hotel: NewHotel, prefix: str = "hotel") -> None:
     v = Violations()
-    v.check(bool(HOTEL_ID.fullmatch(hotel.hotel_id)), "hotel_id",
-            "3 to 63 lower-case letters, digits and dashes, not starting or ending with a dash")
+    check_hotel_id(v, hotel.hotel_id)
     _check_text(v, hotel.name, f"{prefix}.name", 200)
     _check_text(v, hotel.city, f"{prefix}.city", 100)
     v.check(bool(COUNTRY_CODE.fullmatch(hotel.country_code)), f"{prefix}.country_code",
@@ -136,8 +149,7 @@ def validate_hotel(hotel: NewHotel, prefix: str = "hotel") -> None:
 
 def validate_room_type(room_type: NewRoomType, prefix: str = "room_type") -> None:
     v = Violations()
-    v.check(bool(ROOM_TYPE_CODE.fullmatch(room_type.code)), f"{prefix}.code",
-            "1 to 32 upper-case letters, digits and underscores, e.g. DBL")
+    check_room_type_code(v, room_type.code, f"{prefix}.code")
     _check_text(v, room_type.name, f"{prefix}.name", 100)
     v.check(1 <= room_type.max_occupancy <= MAX_OCCUPANCY, f"{prefix}.max_occupancy",
             f"1 to {MAX_OCCUPANCY} guests")

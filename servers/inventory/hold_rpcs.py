@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from hotelagg.inventory.v1 import inventory_pb2 as pb
 
 from servers.inventory import changes, holds, mapping, stays
-from servers.inventory.domain import HOTEL_ID, Night
+from servers.inventory.domain import Night, check_hotel_id
 from servers.runtime.errors import ApiError, Code, Violations, require_uuid
 from servers.runtime.protos import read_date, timestamp_proto
 from servers.storage.database import UnitOfWork
@@ -47,7 +47,7 @@ class HoldRpcs:
     async def HoldInventory(self, request: pb.HoldInventoryRequest, context) -> pb.HoldInventoryResponse:
         now = _now()
         v = Violations()
-        v.check(bool(HOTEL_ID.fullmatch(request.hotel_id)), "hotel_id", "required: 3 to 63 lower-case letters, digits, dashes")
+        check_hotel_id(v, request.hotel_id)
         v.check(bool(request.room_type_code), "room_type_code", "required")
         check_in = read_date(v, request.check_in, "check_in", request.HasField("check_in"))
         check_out = read_date(v, request.check_out, "check_out", request.HasField("check_out"))
@@ -90,7 +90,7 @@ class HoldRpcs:
     async def WatchInventory(self, request: pb.WatchInventoryRequest, context):
         v = Violations()
         for i, hotel_id in enumerate(request.hotel_ids):
-            v.check(bool(HOTEL_ID.fullmatch(hotel_id)), f"hotel_ids[{i}]", "3 to 63 lower-case letters, digits, dashes")
+            check_hotel_id(v, hotel_id, f"hotel_ids[{i}]")
         v.raise_if_any()
         async with self.hub.subscribe(frozenset(request.hotel_ids)) as subscription:
             while True:

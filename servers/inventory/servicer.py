@@ -126,10 +126,9 @@ class InventoryServicer(HoldRpcs, SyncRpcs, inventory_pb2_grpc.InventoryServiceS
 
     async def GetAvailability(self, request: pb.GetAvailabilityRequest, context) -> pb.GetAvailabilityResponse:
         v = Violations()
-        _check_hotel_id(v, request.hotel_id)
+        domain.check_hotel_id(v, request.hotel_id)
         if request.room_type_code:
-            v.check(bool(domain.ROOM_TYPE_CODE.fullmatch(request.room_type_code)), "room_type_code",
-                    "1 to 32 upper-case letters, digits and underscores")
+            domain.check_room_type_code(v, request.room_type_code)
         start, end = mapping.date_range(v, request)
         domain.check_range(v, start, end, _today())
         v.raise_if_any()
@@ -153,23 +152,12 @@ class InventoryServicer(HoldRpcs, SyncRpcs, inventory_pb2_grpc.InventoryServiceS
         )
 
 
-def _check_hotel_id(v: Violations, hotel_id: str) -> None:
-    if not hotel_id:
-        v.add("hotel_id", "required")
-    else:
-        v.check(bool(domain.HOTEL_ID.fullmatch(hotel_id)), "hotel_id", "3 to 63 lower-case letters, digits and dashes")
-
-
 def _require_hotel_id(hotel_id: str) -> None:
     v = Violations()
-    _check_hotel_id(v, hotel_id)
+    domain.check_hotel_id(v, hotel_id)
     v.raise_if_any()
 
 
 def _check_room_type_ref(v: Violations, hotel_id: str, code: str) -> None:
-    _check_hotel_id(v, hotel_id)
-    if not code:
-        v.add("room_type_code", "required")
-    else:
-        v.check(bool(domain.ROOM_TYPE_CODE.fullmatch(code)), "room_type_code",
-                "1 to 32 upper-case letters, digits and underscores")
+    domain.check_hotel_id(v, hotel_id)
+    domain.check_room_type_code(v, code)

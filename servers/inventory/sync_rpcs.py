@@ -6,7 +6,7 @@ from hotelagg.inventory.v1 import inventory_pb2 as pb
 from sqlalchemy import select
 
 from servers.inventory import channel_events
-from servers.inventory.domain import HOTEL_ID
+from servers.inventory.domain import check_hotel_id
 from servers.runtime.errors import Violations, failed_precondition, not_found
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import hotels
@@ -21,7 +21,7 @@ class SyncRpcs:
     async def ApplyChannelUpdates(self, request: pb.ApplyChannelUpdatesRequest, context
                                   ) -> pb.ApplyChannelUpdatesResponse:
         v = Violations()
-        v.check(bool(HOTEL_ID.fullmatch(request.hotel_id)), "hotel_id", "required: 3 to 63 lower-case letters, digits, dashes")
+        check_hotel_id(v, request.hotel_id)
         v.check(0 < len(request.updates) <= MAX_UPDATES, "updates", f"1 to {MAX_UPDATES} updates")
         events = [channel_events.from_proto(v, "", u, f"updates[{i}]") for i, u in enumerate(request.updates)]
         v.raise_if_any()

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 from hotelagg.search.v1 import search_pb2 as pb
 from hotelagg.search.v1 import search_pb2_grpc
 
-from servers.inventory.domain import CURRENCY_CODE, HOTEL_ID, MAX_DAYS_AHEAD, ROOM_TYPE_CODE
+from servers.inventory.domain import CURRENCY_CODE, MAX_DAYS_AHEAD, check_hotel_id, check_room_type_code
 from servers.inventory.stays import MAX_STAY_NIGHTS
 from servers.runtime.errors import Violations
 from servers.runtime.paging import PageTokens, page_size
@@ -142,7 +142,7 @@ def _validate(request: pb.SearchAvailabilityRequest) -> tuple[date, date, int, i
         v.check(bool(CURRENCY_CODE.fullmatch(price.currency_code)), "max_total_price.currency_code", "ISO 4217 code")
         v.check(price.amount_minor > 0, "max_total_price.amount_minor", "must be positive")
     for i, code in enumerate(request.room_type_codes):
-        v.check(bool(ROOM_TYPE_CODE.fullmatch(code)), f"room_type_codes[{i}]", "upper-case letters, digits, underscores")
+        check_room_type_code(v, code, f"room_type_codes[{i}]")
     v.raise_if_any()
     limit = page_size(request.page_size, domain.DEFAULT_PAGE_SIZE, domain.MAX_PAGE_SIZE)
     return check_in, check_out, request.rooms or 1, limit
@@ -158,7 +158,7 @@ def _validate_where(v: Violations, request: pb.SearchAvailabilityRequest) -> Non
     if request.hotel_ids:
         v.check(len(request.hotel_ids) <= domain.MAX_HOTEL_IDS, "hotel_ids", f"at most {domain.MAX_HOTEL_IDS}")
         for i, hotel_id in enumerate(request.hotel_ids):
-            v.check(bool(HOTEL_ID.fullmatch(hotel_id)), f"hotel_ids[{i}]", "3 to 63 lower-case letters, digits, dashes")
+            check_hotel_id(v, hotel_id, f"hotel_ids[{i}]")
     if request.HasField("near"):
         near = request.near
         if near.latitude == 0 and near.longitude == 0:
