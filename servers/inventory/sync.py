@@ -103,15 +103,14 @@ async def cursor_of(conn, source: str, hotel_id: str) -> int | None:
 
 
 async def _lock_cursor(uow: UnitOfWork, source: str, hotel_id: str, now: datetime) -> int:
-    # The cursor row is the per-hotel lock: one applier at a time, in order. Creating or touching it
-    # takes the row lock and reads the cursor in one round trip (this is on every webhook's path).
+    # The cursor row is the per-hotel lock: one applier at a time, in order.
     statement = insert_on_conflict(sync_cursors, uow.is_sqlite).values(
-        channel_manager_id=source, hotel_id=hotel_id, last_sequence=0, updated_at=now)
-    statement = statement.on_conflict_do_update(
-        index_elements=[sync_cursors.c.channel_manager_id, sync_cursors.c.hotel_id],
-        set_={"updated_at": statement.excluded.updated_at},
-    ).returning(sync_cursors.c.last_sequence)
-    return (await uow.connection.execute(statement)).scalar_one()
+        channel_manager_id=source, hotel_id=hotel_id, last_sequence=0, updated_at=now
+    ).on_conflict_do_nothing()
+    await uow.connection.execute(statement)
+    query = select(sync_cursors.c.last_sequence).where(sync_cursors.c.channel_manager_id == source,
+                                                       sync_cursors.c.hotel_id == hotel_id)
+    return (await uow.connection.execute(uow.for_update(query))).scalar_one()
 
 
 async def _record(uow: UnitOfWork, source: str, hotel_id: str, events: list[ChannelEvent], now: datetime) -> set[str]:
