@@ -6,9 +6,10 @@ room-nights/s).
 Events of one hotel apply strictly in sequence, so one hotel takes one stream of requests, each
 waiting for the one before. Two shapes: one hotel with 1,000 room types (one stream: the goal's
 number), and four hotels, each with its own sequence, ingested by four concurrent streams (by default
-50 room types each, a fifth of the snapshot, so the run stays short while ingest is slow; every
-request is the same size, so the rate is comparable). `python -m bench.bulk_ingest [per_request]
-[room_types_per_parallel_hotel]`.
+250 room types each: the whole snapshot again). Both load nights that are not there yet, as a hotel's
+first load does (and as the raw baselines insert); the one-stream hotel is then loaded a second time
+with newer sequences, so every night is merged with the one there (`reload_1_stream`, no raw
+baseline: COPY cannot update). `python -m bench.bulk_ingest [per_request] [room_types_per_parallel_hotel]`.
 """
 
 from __future__ import annotations
@@ -73,11 +74,12 @@ def _create_hotels(url: str, shapes: dict[str, tuple[int, int]]) -> dict[str, li
     return created
 
 
-def _requests(hotel: str, room_types: list[tuple[int, str]], per_request: int) -> list[inv.ApplyChannelUpdatesRequest]:
-    """The hotel's whole snapshot as ApplyChannelUpdates requests, sequence 1.. in order."""
+def _requests(hotel: str, room_types: list[tuple[int, str]], per_request: int,
+              first: int = 1) -> list[inv.ApplyChannelUpdatesRequest]:
+    """The hotel's whole snapshot as ApplyChannelUpdates requests, sequence first.. in order."""
     dates = [common_pb2.Date(year=d.year, month=d.month, day=d.day) for d in map(_night, range(NIGHTS))]
     updates = []
-    for seq, (room_type_id, code) in enumerate(room_types, start=1):
+    for seq, (room_type_id, code) in enumerate(room_types, start=first):
         nights = [inv.NightSnapshot(date=dates[n], total_rooms=10, available_rooms=_available(room_type_id, n),
                                     price=common_pb2.Money(currency_code="EUR",
                                                            amount_minor=_price(room_type_id, n)))
@@ -139,19 +141,27 @@ def _copy(url: str, rows: list[tuple]) -> float:
         return time.perf_counter() - started
 
 
-def _check_and_clear(url: str, hotels: list[str]) -> dict:
-    """What landed (count and price sum) for those hotels, then an empty inventory table for the next run."""
+def _landed(url: str, hotels: list[str]) -> dict:
+    """What landed for those hotels: count, price sum, and the versions (1 per night per time written)."""
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-        count, prices = conn.execute("SELECT count(*), coalesce(sum(price_minor), 0) FROM inventory "
-                                     "WHERE hotel_id = ANY(%s)", (hotels,)).fetchone()
+        count, prices, versions = conn.execute(
+            "SELECT count(*), coalesce(sum(price_minor), 0), coalesce(sum(version), 0) FROM inventory "
+            "WHERE hotel_id = ANY(%s)", (hotels,)).fetchone()
+    return {"rows": count, "price_sum": int(prices), "version_sum": int(versions)}
+
+
+def _check_and_clear(url: str, hotels: list[str]) -> dict:
+    """What landed, then an empty inventory table for the next run."""
+    landed = _landed(url, hotels)
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
         conn.execute("DELETE FROM inventory")
         conn.execute("VACUUM ANALYZE inventory")
-    return {"rows": count, "price_sum": int(prices)}
+    return landed
 
 
-def _expected(hotels: dict[str, list[tuple[int, str]]], names: list[str]) -> dict:
+def _expected(hotels: dict[str, list[tuple[int, str]]], names: list[str], times_written: int = 1) -> dict:
     prices = [_price(room_type_id, n) for h in names for room_type_id, _ in hotels[h] for n in range(NIGHTS)]
-    return {"rows": len(prices), "price_sum": sum(prices)}
+    return {"rows": len(prices), "price_sum": sum(prices), "version_sum": times_written * len(prices)}
 
 
 def _summary(seconds: float, landed: dict, expected: dict) -> dict:
@@ -160,21 +170,37 @@ def _summary(seconds: float, landed: dict, expected: dict) -> dict:
             "rows_after": landed["rows"], "rows_match": landed == expected}
 
 
-async def main(per_request: int = 50, parallel_room_types: int = 50) -> dict:
+async def _reload(address: str, url: str, hotel: str, room_types: list[tuple[int, str]], per_request: int) -> dict:
+    """The same snapshot again, newer (sequence 1,001..): every night is there already, so every one is
+    merged (INSERT ... ON CONFLICT DO UPDATE ... RETURNING), not inserted as on a first load."""
+    requests = _requests(hotel, room_types, per_request, first=len(room_types) + 1)
+    seconds = await _through_api(address, {hotel: requests})
+    return _summary(seconds, _landed(url, [hotel]), _expected({hotel: room_types}, [hotel], times_written=2))
+
+
+async def _ours(url: str, hotels: dict, by_shape: dict[str, list[str]], per_request: int) -> dict:
+    """Each shape through our server (the one-stream hotel reloaded once more), the table emptied after each."""
+    results: dict[str, dict] = {}
+    async with served({"HOTELAGG_DATABASE_URL": url}) as address:
+        for shape, names in by_shape.items():
+            seconds = await _through_api(address, {h: _requests(h, hotels[h], per_request) for h in names})
+            landed = _landed(url, names)
+            if shape == "one":
+                results["reload_1_stream"] = await _reload(address, url, names[0], hotels[names[0]], per_request)
+            _check_and_clear(url, names)
+            results[f"apply_channel_updates_{len(names)}_stream"] = _summary(seconds, landed, _expected(hotels, names))
+    return results
+
+
+async def main(per_request: int = 50, parallel_room_types: int = 250) -> dict:
     """The full snapshot through one stream; `parallel_room_types` per hotel over four concurrent streams
-    (50: a fifth of the snapshot, to keep the run short while ingest is slow; 250: all of it)."""
+    (250: all of it; 50, the earlier default: a fifth of it)."""
     load_before = os.getloadavg()
     shapes = {"one": (1, ROOM_TYPES), "four": (4, parallel_room_types)}
     with postgres_database() as url:
         hotels = _create_hotels(url, shapes)
         by_shape = {s: [h for h in hotels if h.startswith(f"bulk-{s}-")] for s in shapes}
-        results: dict[str, dict] = {}
-        async with served({"HOTELAGG_DATABASE_URL": url}) as address:
-            for shape, names in by_shape.items():
-                streams = {h: _requests(h, hotels[h], per_request) for h in names}
-                seconds = await _through_api(address, streams)
-                results[f"apply_channel_updates_{len(names)}_stream"] = _summary(
-                    seconds, _check_and_clear(url, names), _expected(hotels, names))
+        results = await _ours(url, hotels, by_shape, per_request)
         one = by_shape["one"]
         rows, expected = _rows(one[0], hotels[one[0]]), _expected(hotels, one)
         results["baseline_executemany_pipeline"] = _summary(_executemany(url, rows), _check_and_clear(url, one),

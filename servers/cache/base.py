@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import NamedTuple, Protocol
+
+NO_RESTRICTIONS = (0, 0, False, False, False)
 
 
 def night_key(prefix: str, hotel_id: str, night: date, room_type_code: str) -> str:
@@ -13,8 +14,9 @@ def night_key(prefix: str, hotel_id: str, night: date, room_type_code: str) -> s
     return f"{prefix}hotel:{hotel_id}:{night.isoformat()}:{room_type_code}"
 
 
-@dataclass(frozen=True)
-class CachedNight:
+class CachedNight(NamedTuple):
+    """A tuple, not a dataclass: built several times faster, and a search reads hundreds per query."""
+
     # Rooms a new hold could take (available minus live holds).
     available: int
     # Minor units; None: no rate.
@@ -23,20 +25,41 @@ class CachedNight:
     # The inventory row version: an older write never replaces a newer one.
     version: int
     # [min_stay, max_stay, closed_to_arrival, closed_to_departure, stop_sell]
-    restrictions: tuple[int, int, bool, bool, bool] = (0, 0, False, False, False)
+    restrictions: tuple[int, int, bool, bool, bool] = NO_RESTRICTIONS
 
     def to_json(self) -> str:
-        value = {"available": self.available, "price": self.price, "last_updated": int(self.last_updated),
-                 "version": self.version}
-        if any(self.restrictions):
-            value["restrictions"] = list(self.restrictions)
-        return json.dumps(value, separators=(",", ":"))
+        return cache_json(*self)
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> "CachedNight":
         value = json.loads(raw)
-        restrictions = tuple(value.get("restrictions", (0, 0, False, False, False)))
+        restrictions = tuple(value.get("restrictions", NO_RESTRICTIONS))
         return cls(value["available"], value["price"], value["last_updated"], value["version"], restrictions)
+
+
+# A night for a bulk write: (night, available, price, last_updated, version, min_stay, max_stay,
+# closed_to_arrival, closed_to_departure, stop_sell): a CachedNight's fields after its night, flat, in a
+# plain tuple. No object per night, and nothing for the garbage collector to keep tracking: it stops
+# tracking a tuple of atomic values the first time it looks (one holding another tuple only once that
+# one is untracked, which the order it looks in may put off to a full collection).
+CacheRow = tuple[date, int, int | None, float, int, int, int, bool, bool, bool]
+
+
+def cache_row(night: date, value: CachedNight) -> CacheRow:
+    return (night, value.available, value.price, value.last_updated, value.version, *value.restrictions)
+
+
+def cache_json(available: int, price: int | None, last_updated: float, version: int,
+               restrictions: tuple[int, int, bool, bool, bool] = NO_RESTRICTIONS) -> str:
+    """A cached night's JSON, spelled out rather than json.dumps (several times slower per night);
+    the same text json.dumps would give (tested)."""
+    text = (f'{{"available":{int(available)},"price":{"null" if price is None else int(price)},'
+            f'"last_updated":{int(last_updated)},"version":{int(version)}')
+    if not any(restrictions):
+        return text + "}"
+    low, high, arrival, departure, stop = restrictions
+    flags = ",".join("true" if flag else "false" for flag in (arrival, departure, stop))
+    return text + f',"restrictions":[{int(low)},{int(high)},{flags}]}}'
 
 
 class NightCache(Protocol):
@@ -44,6 +67,9 @@ class NightCache(Protocol):
 
     async def put_nights(self, hotel_id: str, room_type_code: str, nights: list[tuple[date, CachedNight]]) -> None:
         """Writes each night unless the cache already has a newer version of it."""
+
+    async def put_rows(self, hotel_id: str, room_type_code: str, rows: list[CacheRow]) -> None:
+        """put_nights for a bulk load's nights, as plain tuples: the same rule, no object per night."""
 
     async def get_nights(self, keys: list[tuple[str, date, str]]) -> list[CachedNight | None]:
         """The nights for (hotel_id, night, room_type_code) keys, in one round trip; None for a miss."""

@@ -5,36 +5,56 @@ from __future__ import annotations
 import time
 from datetime import date
 
-from servers.cache.base import CachedNight, night_key
+from servers.cache.base import CachedNight, CacheRow, cache_row
+
+_VERSION = 4  # in a CacheRow
+_tuple = tuple.__new__  # a CachedNight from a plain tuple, without the NamedTuple's Python __new__
 
 
 class MemoryNightCache:
+    """Nights kept per room type, by date: writing a room type's year through is one dict lookup and a
+    loop, with no key text built per night (the Redis cache's keys only name the same thing)."""
+
     def __init__(self, prefix: str = "", ttl_seconds: int = 300) -> None:
         self.prefix = prefix
         self.ttl_seconds = ttl_seconds
-        self._entries: dict[str, tuple[float, CachedNight]] = {}
+        # (hotel_id, room_type_code) → night → (expires at, CacheRow). Plain tuples of atomic values: the
+        # garbage collector stops tracking them, so a million cached nights add nothing to its collections.
+        self._rooms: dict[tuple[str, str], dict[date, tuple[float, CacheRow]]] = {}
         self._changes: dict[str, int] = {}
 
     async def put_nights(self, hotel_id: str, room_type_code: str, nights: list[tuple[date, CachedNight]]) -> None:
+        await self.put_rows(hotel_id, room_type_code, [cache_row(night, value) for night, value in nights])
+
+    async def put_rows(self, hotel_id: str, room_type_code: str, rows: list[CacheRow]) -> None:
         now = time.monotonic()
-        for night, value in nights:
-            key = night_key(self.prefix, hotel_id, night, room_type_code)
-            current = self._live(key, now)
-            if current is None or value.version > current.version:
-                self._entries[key] = (now + self.ttl_seconds, value)
+        expires = now + self.ttl_seconds
+        room = self._rooms.setdefault((hotel_id, room_type_code), {})
+        if not room:  # a first load: nothing to compare with, unless a night comes twice
+            fresh = {row[0]: (expires, row) for row in rows}
+            if len(fresh) == len(rows):
+                room.update(fresh)
+                return
+        for row in rows:
+            current = room.get(row[0])
+            # An older version never replaces a newer one while that one lives.
+            if current is None or current[0] <= now or row[_VERSION] > current[1][_VERSION]:
+                room[row[0]] = (expires, row)
 
     async def get_nights(self, keys: list[tuple[str, date, str]]) -> list[CachedNight | None]:
         now = time.monotonic()
-        return [self._live(night_key(self.prefix, h, d, c), now) for h, d, c in keys]
+        return [self._live(h, d, c, now) for h, d, c in keys]
 
-    def _live(self, key: str, now: float) -> CachedNight | None:
-        entry = self._entries.get(key)
+    def _live(self, hotel_id: str, night: date, room_type_code: str, now: float) -> CachedNight | None:
+        room = self._rooms.get((hotel_id, room_type_code))
+        entry = None if room is None else room.get(night)
         if entry is None:
             return None
         if entry[0] <= now:
-            del self._entries[key]
+            del room[night]
             return None
-        return entry[1]
+        row = entry[1]
+        return _tuple(CachedNight, (row[1], row[2], row[3], row[4], row[5:10]))
 
     async def changed(self, hotel_id: str) -> None:
         self._changes[hotel_id] = self._changes.get(hotel_id, 0) + 1
@@ -43,4 +63,4 @@ class MemoryNightCache:
         return [self._changes.get(h, 0) for h in hotel_ids]
 
     async def close(self) -> None:
-        self._entries.clear()
+        self._rooms.clear()

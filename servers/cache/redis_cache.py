@@ -6,7 +6,7 @@ from datetime import date
 
 import redis.asyncio as aioredis
 
-from servers.cache.base import CachedNight, night_key
+from servers.cache.base import CachedNight, CacheRow, cache_json, cache_row, night_key
 
 # Writes each key only if its stored version is older, so a late write-through never
 # replaces a newer count. KEYS: night keys; ARGV: ttl, then (version, json) per key.
@@ -38,12 +38,16 @@ class RedisNightCache:
         return cls(aioredis.from_url(url), prefix, ttl_seconds)
 
     async def put_nights(self, hotel_id: str, room_type_code: str, nights: list[tuple[date, CachedNight]]) -> None:
-        if not nights:
+        await self.put_rows(hotel_id, room_type_code, [cache_row(night, value) for night, value in nights])
+
+    async def put_rows(self, hotel_id: str, room_type_code: str, rows: list[CacheRow]) -> None:
+        """One EVALSHA for the room type's nights; the script keeps a newer version where Redis has one."""
+        if not rows:
             return
-        keys = [night_key(self.prefix, hotel_id, night, room_type_code) for night, _ in nights]
+        keys = [night_key(self.prefix, hotel_id, row[0], room_type_code) for row in rows]
         args: list[object] = [self.ttl_seconds]
-        for _, value in nights:
-            args.extend((value.version, value.to_json()))
+        for row in rows:
+            args.extend((row[4], cache_json(row[1], row[2], row[3], row[4], row[5:10])))
         await self._put(keys=keys, args=args)
 
     async def get_nights(self, keys: list[tuple[str, date, str]]) -> list[CachedNight | None]:

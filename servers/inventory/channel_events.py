@@ -8,7 +8,8 @@ from typing import Any
 
 from hotelagg.inventory.v1 import inventory_pb2 as pb
 
-from clients.channel_managers import ChannelEvent, Delta, Night, Restrictions, Snapshot, parse_event
+from clients.channel_managers import ChannelEvent, Delta, Night, Snapshot, parse_event
+from servers.inventory.night_rows import ChannelRow, NightRows, channel_night
 from servers.runtime.errors import Violations
 from servers.runtime.protos import read_date
 
@@ -45,22 +46,91 @@ def from_json(body: dict[str, Any]) -> ChannelEvent:
     return parse_event(body)
 
 
-def _proto_night(v: Violations, message: pb.NightSnapshot, field: str) -> Night | None:
-    # A full load is hundreds of thousands of these: field names are only spelled out for a problem.
-    d = message.date
+class BadNights(Exception):
+    """A request's snapshot has a bad night, found as its nights were read (check_nights names them all)."""
+
+
+class ProtoNights(NightRows):
+    """A request's snapshot nights, read from the protos when first needed: in a bulk load that is in the
+    merge pipeline, while the database merges the chunk before, instead of ahead of all of it. A bad night
+    raises BadNights then, which ends the transaction; nothing of the request is kept."""
+
+    __slots__ = ("_message", "_field")
+
+    def __init__(self, message, field: str) -> None:
+        super().__init__(None, channel_night)
+        self._message = message
+        self._field = field
+
+    @property
+    def rows(self) -> list[ChannelRow]:
+        if self._rows is None:
+            v = Violations()
+            self.check(v)
+            if v.items:
+                raise BadNights(v.items[0].field)
+        return self._rows  # type: ignore[return-value]
+
+    def check(self, v: Violations) -> None:
+        """Reads the nights if not read yet; their problems go into v."""
+        if self._rows is None:
+            found = len(v.items)
+            rows = _proto_rows(v, self._message, self._field)
+            if len(v.items) == found:
+                self._rows = rows
+
+
+def check_nights(events: list[ChannelEvent | None]) -> None:
+    """Reads every request night not read yet: INVALID_ARGUMENT naming every bad one, as if read first."""
+    v = Violations()
+    for event in events:
+        nights = None if event is None else getattr(event.change, "nights", None)
+        if isinstance(nights, ProtoNights):
+            nights.check(v)
+    v.raise_if_any()
+
+
+def _proto_rows(v: Violations, nights, field: str) -> list[ChannelRow]:
+    """A snapshot's nights as rows, straight from the protos: a full load is hundreds of thousands of
+    nights, so no object per night, and field names are only spelled out for a problem."""
+    rows: list[ChannelRow] = []
+    for i, m in enumerate(nights):
+        day = _day(v, m, field, i)
+        total, available, price = m.total_rooms, m.available_rooms, m.price.amount_minor
+        if not 0 <= available <= total:
+            v.add(f"{field}[{i}].available_rooms", "between 0 and total_rooms")
+        if price <= 0 and (price < 0 or not m.HasField("price")):
+            v.add(f"{field}[{i}].price", "required, not negative")
+        if day is None:
+            continue
+        if m.HasField("restrictions"):
+            r = m.restrictions
+            rows.append((day, total, available, price, r.min_stay, r.max_stay, r.closed_to_arrival,
+                         r.closed_to_departure, r.stop_sell))
+        else:
+            rows.append((day, total, available, price, 0, 0, False, False, False))
+    return rows
+
+
+# (year, month, day) → date: a load's snapshots repeat the same few hundred dates, and looking one up
+# costs less than making it. Only valid dates get in; emptied now and then to stay small.
+_DAYS: dict[tuple[int, int, int], date] = {}
+
+
+def _day(v: Violations, m: pb.NightSnapshot, field: str, i: int) -> date | None:
+    d = m.date
+    key = (d.year, d.month, d.day)
+    day = _DAYS.get(key)
+    if day is not None:
+        return day
     try:
-        day = date(d.year, d.month, d.day)
+        day = date(*key)
     except ValueError:
-        day = read_date(v, d, f"{field}.date", message.HasField("date"))  # records why
-    if not 0 <= message.available_rooms <= message.total_rooms:
-        v.add(f"{field}.available_rooms", "between 0 and total_rooms")
-    if not message.HasField("price") or message.price.amount_minor < 0:
-        v.add(f"{field}.price", "required, not negative")
-    if day is None:
-        return None
-    r = message.restrictions
-    return Night(day, message.total_rooms, message.available_rooms, message.price.amount_minor,
-                 Restrictions(r.min_stay, r.max_stay, r.closed_to_arrival, r.closed_to_departure, r.stop_sell))
+        return read_date(v, d, f"{field}[{i}].date", m.HasField("date"))  # records why
+    if len(_DAYS) >= 10_000:
+        _DAYS.clear()
+    _DAYS[key] = day
+    return day
 
 
 def from_proto(v: Violations, hotel_code: str, update: pb.ChannelUpdate, field: str) -> ChannelEvent | None:
@@ -80,8 +150,7 @@ def from_proto(v: Violations, hotel_code: str, update: pb.ChannelUpdate, field: 
         s = update.snapshot
         v.check(bool(s.room_type_code), f"{field}.snapshot.room_type_code", "required")
         v.check(0 < len(s.nights) <= 1000, f"{field}.snapshot.nights", "1 to 1000 nights")
-        nights = [_proto_night(v, n, f"{field}.snapshot.nights[{i}]") for i, n in enumerate(s.nights)]
-        change = Snapshot(s.room_type_code, tuple(n for n in nights if n is not None))
+        change = Snapshot(s.room_type_code, ProtoNights(s.nights, f"{field}.snapshot.nights"))  # type: ignore[arg-type]
     else:
         v.add(f"{field}.change", "a delta or a snapshot is required")
         change = None
