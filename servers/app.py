@@ -23,6 +23,11 @@ from servers.cache.locks import create_locks
 from servers.inventory.changes import ChangeHub, cache_writer
 from servers.inventory.mirror import Mirror
 from servers.inventory.servicer import InventoryServicer
+from servers.messaging.bus import Bus
+from servers.partner import outbound
+from servers.partner.auth import Gate
+from servers.partner.rate_limit import RateLimiter, create_rate_limiter
+from servers.partner.reservations import Reservations
 from servers.partner.servicer import PartnerServicer
 from servers.runtime.config import SERVICE_NAMES, Settings
 from servers.runtime.paging import PageTokens
@@ -64,6 +69,12 @@ class Components:
     page_tokens: PageTokens
     directory: HotelDirectory
     booking: BookingDeps
+    limiter: RateLimiter
+    gate: Gate
+    reservations: Reservations
+    partner_clients: outbound.PartnerClients
+    # The bus that sends partner deliveries, once this process runs it (start_jobs).
+    partner_bus: Bus | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> "Components":
@@ -77,9 +88,16 @@ class Components:
                     if settings.payment_gateway_url else None)
         booking = BookingDeps(db, clients, payments, create_locks(settings.redis_url, settings.cache_key_prefix),
                               timedelta(seconds=settings.default_hold_ttl_seconds))
-        return cls(settings, db, cache, hub, Mirror(hub), clients,
-                   Idempotency(db, timedelta(hours=settings.idempotency_ttl_hours)),
-                   PageTokens(settings.page_token_secret), HotelDirectory(db, settings.hotel_cache_ttl_seconds), booking)
+        idempotency = Idempotency(db, timedelta(hours=settings.idempotency_ttl_hours))
+        limiter = create_rate_limiter(settings.redis_url, settings.cache_key_prefix)
+        parts = cls(settings, db, cache, hub, Mirror(hub), clients, idempotency,
+                    PageTokens(settings.page_token_secret), HotelDirectory(db, settings.hotel_cache_ttl_seconds), booking,
+                    limiter, Gate(db, settings.operator_token, limiter), Reservations(db, idempotency),
+                    outbound.PartnerClients(settings.breaker_fail_max, settings.breaker_reset_seconds,
+                                            settings.partner_timeout_seconds))
+        # Every change of a listed hotel's ARI becomes partner deliveries in its own transaction.
+        hub.add_transaction_listener(outbound.change_marker(lambda: parts.partner_bus))
+        return parts
 
     def registration(self, service: str) -> ServiceRegistration:
         s = self.settings
@@ -100,7 +118,9 @@ class Components:
                                        BookingServicer(self.booking, self.idempotency, self.page_tokens))
         if service == "partner":
             return ServiceRegistration(_full_name(partner_pb2, "PartnerService"),
-                                       partner_pb2_grpc.add_PartnerServiceServicer_to_server, PartnerServicer())
+                                       partner_pb2_grpc.add_PartnerServiceServicer_to_server,
+                                       PartnerServicer(self.db, self.idempotency, self.page_tokens, self.gate,
+                                                       self.reservations, lambda: self.partner_bus))
         raise ValueError(f"unknown service {service!r}; known: {', '.join(SERVICE_NAMES)}")
 
     async def close(self) -> None:
@@ -108,6 +128,8 @@ class Components:
             await client.aclose()
         if self.booking.payments is not None:
             await self.booking.payments.aclose()
+        await self.partner_clients.aclose()
+        await self.limiter.close()
         await self.cache.close()
         await self.db.dispose()
 
@@ -122,10 +144,10 @@ async def start(settings: Settings, services: Sequence[str] = SERVICE_NAMES, por
                                   settings.port if port is None else port)
     running.context.update(db=parts.db, cache=parts.cache, hub=parts.hub, mirror=parts.mirror,
                            clients=parts.clients, components=parts)
-    if "booking" in services:
+    if "booking" in services or "partner" in services:
         target = settings.inventory_target or f"127.0.0.1:{running.port}"
         channel = grpc.aio.insecure_channel(target)
-        parts.booking.inventory = InventoryClient(channel)
+        parts.booking.inventory = parts.reservations.inventory = InventoryClient(channel)
         running.on_stop.append(channel.close)
     jobs = await start_jobs(parts, services, running, webhook_port)
     running.on_stop[:0] = [jobs.stop]

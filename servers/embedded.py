@@ -3,7 +3,8 @@
 Every service in one process on SQLite with the in-process cache and queue, and beside it, each a
 process of its own like the real ones: the sandbox channel manager (its Rome hotels are mirrored here
 through signed webhooks and the change-feed poller, while its competing channels sell rooms too)
-and the sandbox payment gateway that bookings pay through.
+the sandbox payment gateway that bookings pay through, and two sandbox partners (json_rest on :8092,
+ota_xml on :8093) that list the Lisbon demo hotels, receive their ARI and can sell them back.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from servers import app
 from servers.inventory.webhooks import webhook_path
 from servers.runtime.config import ChannelManagerSettings, Settings
 from servers.runtime.server import serve_until_signalled
+from servers.demo_partners import demo_partners, seed_demo_partners
 from servers.seed import seed_sandbox_hotels
 from servers.storage.database import Database
 
@@ -59,7 +61,7 @@ async def wait_until_up(base_url: str, seconds: float = 20) -> None:
             except aiohttp.ClientError:
                 pass
             await asyncio.sleep(0.2)
-    raise TimeoutError(f"the sandbox channel manager at {base_url} did not start")
+    raise TimeoutError(f"the sandbox at {base_url} did not start")
 
 
 async def subscribe(cm: ChannelManagerSettings, webhook_url: str) -> None:
@@ -69,12 +71,21 @@ async def subscribe(cm: ChannelManagerSettings, webhook_url: str) -> None:
             reply.raise_for_status()
 
 
-async def _link_sandbox_hotels(settings: Settings, base_url: str) -> None:
+async def _link_sandbox_hotels(settings: Settings, base_url: str, partners) -> None:
     db = Database(settings.database_url)
     try:
         await seed_sandbox_hotels(db, base_url)
+        await seed_demo_partners(db, partners)
     finally:
         await db.dispose()
+
+
+def start_partners(settings: Settings, partners, log_dir: str) -> list[subprocess.Popen]:
+    return [start_process("sandbox.partner", [
+        "--protocol", p.protocol, "--port", str(p.port), "--partner-id", p.partner_id, "--api-key", p.api_key,
+        "--requests-per-minute", "120", "--hotelagg-target", f"127.0.0.1:{settings.port}",
+        "--hotelagg-webhook-url", f"http://127.0.0.1:{settings.webhook_port}"],
+        os.path.join(log_dir, f"sandbox-partner-{p.protocol}.log")) for p in partners]
 
 
 async def run(settings: Settings) -> None:
@@ -92,20 +103,24 @@ async def run(settings: Settings) -> None:
     gateway = start_process("sandbox.payment_gateway", ["--port", str(payments_port),
                                                          "--api-key", settings.payment_api_key],
                             os.path.join(log_dir, "sandbox-payment-gateway.log"))
+    partners = demo_partners(int(os.environ.get("HOTELAGG_SANDBOX_JSON_PARTNER_PORT", "8092")),
+                             int(os.environ.get("HOTELAGG_SANDBOX_OTA_PARTNER_PORT", "8093")))
+    helpers = [sandbox, gateway, *start_partners(settings, partners, log_dir)]
     try:
-        await wait_until_up(cm.base_url)
-        await wait_until_up(settings.payment_gateway_url)
-        await _link_sandbox_hotels(settings, cm.base_url)
+        for url in (cm.base_url, settings.payment_gateway_url, *(p.endpoint for p in partners)):
+            await wait_until_up(url)
+        await _link_sandbox_hotels(settings, cm.base_url, partners)
         running = await app.start(settings)
         webhook_port = running.context["webhook_port"]
         await subscribe(cm, f"http://127.0.0.1:{webhook_port}{webhook_path(SANDBOX_ID)}")
         print(f"hotelagg serving every service on {settings.host}:{running.port}; webhooks on :{webhook_port}; "
-              f"sandbox channel manager on :{sandbox_port}, payment gateway on :{payments_port}", flush=True)
+              f"sandbox channel manager on :{sandbox_port}, payment gateway on :{payments_port}, "
+              f"partners on :{partners[0].port} (json_rest) and :{partners[1].port} (ota_xml)", flush=True)
         await serve_until_signalled(running, settings.shutdown_grace_seconds)
     finally:
-        for process in (sandbox, gateway):
+        for process in helpers:
             process.terminate()
-        for process in (sandbox, gateway):
+        for process in helpers:
             try:
                 process.wait(10)
             except subprocess.TimeoutExpired:

@@ -11,27 +11,36 @@ from servers.booking import jobs as booking_jobs
 from servers.booking import settle
 from servers.inventory.jobs import sweep_expired_holds
 from servers.inventory.poller import ChannelPoller
-from servers.inventory.webhooks import create_webhook_app, start_webhook_server
+from servers.inventory.webhooks import bare_webhook_app, create_webhook_app, start_webhook_server
 from servers.messaging import create_bus
+from servers.partner import outbound
+from servers.partner.ota_http import add_partner_routes
 from servers.runtime.jobs import BackgroundJobs
 
 log = logging.getLogger("hotelagg.workers")
 
-WORKERS = ("hold-sweeper", "channel-poller", "booking-expiry", "reconciliation")
+PARTNER_STOP_GRACE_SECONDS = 1.0
+WORKERS = ("hold-sweeper", "channel-poller", "booking-expiry", "reconciliation", "partner-delivery")
 
 
 async def start_jobs(parts, services, running, webhook_port: int | None) -> BackgroundJobs:
     s = parts.settings
     jobs = BackgroundJobs()
+    receiver = None
     if "inventory" in services:
         jobs.start(s.hold_sweep_interval_seconds, "hold-sweeper", lambda: sweep_expired_holds(parts.db, parts.hub))
         poller = ChannelPoller(parts.db, parts.mirror, parts.clients, s.poll_interval_seconds)
         jobs.start(s.poll_interval_seconds, "channel-poller", poller.run)
-        webhooks, bound = await start_webhook_server(
-            create_webhook_app(parts.db, parts.mirror, s.channel_managers, s.webhook_tolerance_seconds),
-            s.host, s.webhook_port if webhook_port is None else webhook_port,
-        )
-        running.context.update(poller=poller, webhook_port=bound)
+        receiver = create_webhook_app(parts.db, parts.mirror, s.channel_managers, s.webhook_tolerance_seconds)
+        running.context.update(poller=poller)
+    if "partner" in services:
+        receiver = receiver or bare_webhook_app()
+        add_partner_routes(receiver, parts.gate, parts.reservations)
+        await start_partner_bus(parts, running)
+    if receiver is not None:
+        webhooks, bound = await start_webhook_server(receiver, s.host, s.webhook_port if webhook_port is None
+                                                     else webhook_port)
+        running.context.update(webhook_port=bound)
         running.on_stop.append(webhooks.cleanup)
     if "booking" in services and parts.booking.payments is not None:
         bus = create_bus(s, parts.db)
@@ -44,6 +53,17 @@ async def start_jobs(parts, services, running, webhook_port: int | None) -> Back
         jobs.start(s.reconcile_interval_seconds, "reconciliation", lambda: booking_jobs.reconcile(
             parts.booking, timedelta(seconds=s.reconcile_stuck_seconds)))
     return jobs
+
+
+async def start_partner_bus(parts, running=None) -> None:
+    """Consumes partner deliveries in this process (and lets its transactions wake the bus at once)."""
+    bus = create_bus(parts.settings, parts.db)
+    bus.register(outbound.TOPIC, outbound.DeliveryWorker(parts.db, bus, parts.limiter, parts.partner_clients).handle)
+    await bus.start()
+    parts.partner_bus = bus
+    if running is not None:
+        # A delivery cut short is safe (its lease runs out, its message comes back): never hold up a shutdown.
+        running.on_stop.append(lambda: bus.stop(grace=PARTNER_STOP_GRACE_SECONDS))
 
 
 async def run_worker(settings, name: str, once: bool) -> None:
@@ -62,6 +82,15 @@ async def run_worker(settings, name: str, once: bool) -> None:
             raise SystemExit("booking workers need HOTELAGG_PAYMENT_GATEWAY_URL")
         channel = grpc.aio.insecure_channel(settings.inventory_target or f"127.0.0.1:{settings.port}")
         parts.booking.inventory = InventoryClient(channel)
+    if name == "partner-delivery":
+        try:
+            await start_partner_bus(parts)
+            await wait_for_signal()
+        finally:
+            if parts.partner_bus is not None:
+                await parts.partner_bus.stop()
+            await parts.close()
+        return
     job, interval = _job(parts, name)
     try:
         if once:

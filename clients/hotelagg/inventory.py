@@ -41,3 +41,7 @@ class InventoryClient:
     async def commit(self, request_id: str, hold_id: str) -> pb.Hold:
         request = pb.CommitHoldRequest(request_id=request_id, hold_id=hold_id)
         return (await decoded(self._stub.CommitHold(request, timeout=self._timeout))).hold
+
+    async def apply_partner_reservation(self, request: pb.ApplyPartnerReservationRequest
+                                        ) -> pb.ApplyPartnerReservationResponse:
+        return await decoded(self._stub.ApplyPartnerReservation(request, timeout=self._timeout))

@@ -6,6 +6,7 @@ from clients.channel_managers import ChannelManagerError, ChannelManagerUnavaila
 from clients.hotelagg import HotelaggError
 from clients.payments import PaymentDeclined, PaymentError, PaymentInProgress, PaymentUnavailable
 from servers.runtime.errors import ApiError, Code, failed_precondition
+from servers.runtime.upstream import relayed
 
 
 def channel_manager_down(error: ChannelManagerUnavailable | None = None, retry_after: float | None = None) -> ApiError:
@@ -19,8 +20,7 @@ def as_api_error(error: Exception) -> ApiError | None:
     if isinstance(error, ApiError):
         return error
     if isinstance(error, HotelaggError):
-        return ApiError(Code[error.code.name], error.reason or "INVENTORY_ERROR", error.message,
-                        dict(error.metadata), retry_after_seconds=error.retry_after_seconds)
+        return relayed(error, "INVENTORY_ERROR")
     if isinstance(error, SoldOut):
         return failed_precondition("SOLD_OUT", "sold out at the hotel's channel manager",
                                    night=error.date.isoformat() if error.date else "")

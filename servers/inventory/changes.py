@@ -12,6 +12,7 @@ from datetime import datetime
 
 from servers.cache.base import CachedNight, NightCache
 from servers.inventory.domain import Night
+from servers.storage.database import UnitOfWork
 
 log = logging.getLogger("hotelagg.inventory.changes")
 
@@ -22,6 +23,7 @@ HOLD = "hold"
 RELEASE = "release"
 COMMIT = "commit"
 EXPIRY = "expiry"
+PARTNER_RESERVATION = "partner_reservation"
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,22 @@ class ChangeHub:
 
     def __init__(self) -> None:
         self._listeners: list[Callable[[InventoryChange], Awaitable[None]]] = []
+        self._in_transaction: list[Callable[[UnitOfWork, InventoryChange], Awaitable[None]]] = []
         self._subscriptions: set[Subscription] = set()
 
     def add_listener(self, listener: Callable[[InventoryChange], Awaitable[None]]) -> None:
         self._listeners.append(listener)
+
+    def add_transaction_listener(self, listener: Callable[[UnitOfWork, InventoryChange], Awaitable[None]]) -> None:
+        """Runs inside the transaction that makes the change, so what it writes (partner deliveries, in the
+        outbox's way) commits or rolls back with the change itself (ARCHITECTURE §5 rule 4)."""
+        self._in_transaction.append(listener)
+
+    async def record(self, uow: UnitOfWork, change: InventoryChange) -> None:
+        """A change of a direct hotel's ARI made in `uow`: transaction listeners now, the rest after commit."""
+        for listener in self._in_transaction:
+            await listener(uow, change)
+        uow.after_commit(lambda: self.publish(change))
 
     async def publish(self, change: InventoryChange) -> None:
         for listener in self._listeners:
@@ -88,11 +102,13 @@ def cache_writer(cache: NightCache) -> Callable[[InventoryChange], Awaitable[Non
 
     async def write(change: InventoryChange) -> None:
         now = time.time()
-        await cache.put_nights(
-            change.hotel_id,
-            change.room_type_code,
-            [(n.night, cached_night(n, now)) for n in change.nights],
-        )
+        # A bulk merge's nights (night_rows.MergedNights) come with their cache rows made: no Night each.
+        rows = getattr(change.nights, "cache_rows", None)
+        if rows is not None:
+            await cache.put_rows(change.hotel_id, change.room_type_code, rows)
+        else:
+            await cache.put_nights(change.hotel_id, change.room_type_code,
+                                   [(n.night, cached_night(n, now)) for n in change.nights])
         await cache.changed(change.hotel_id)  # after the nights: a search that sees the count sees them
 
     return write

@@ -124,7 +124,7 @@ class HoldBatcher:
             if nights:
                 change = changes.InventoryChange(first.hotel_id, first.room_type_code, currency, changes.HOLD,
                                                  tuple(nights), now)
-                uow.after_commit(lambda: self.hub.publish(change))
+                await self.hub.record(uow, change)
             await uow.commit()
         for ask in batch:
             stored = found[ask.claim]

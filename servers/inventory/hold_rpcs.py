@@ -23,6 +23,7 @@ _CAUSES = {
     changes.RELEASE: pb.CHANGE_CAUSE_RELEASE,
     changes.COMMIT: pb.CHANGE_CAUSE_COMMIT,
     changes.EXPIRY: pb.CHANGE_CAUSE_EXPIRY,
+    changes.PARTNER_RESERVATION: pb.CHANGE_CAUSE_PARTNER_RESERVATION,
 }
 
 
@@ -37,12 +38,11 @@ def _check_hold_id(hold_id: str) -> None:
 class HoldRpcs:
     """Mixed into InventoryServicer, which provides db, idempotency, hub, hold_batcher and default_hold_ttl."""
 
-    def _announce(self, uow: UnitOfWork, hotel_id: str, code: str, currency: str, cause: str,
-                  nights: list[Night]) -> None:
+    async def _announce(self, uow: UnitOfWork, hotel_id: str, code: str, currency: str, cause: str,
+                        nights: list[Night]) -> None:
         if not nights:
             return
-        change = changes.InventoryChange(hotel_id, code, currency, cause, tuple(nights), _now())
-        uow.after_commit(lambda: self.hub.publish(change))
+        await self.hub.record(uow, changes.InventoryChange(hotel_id, code, currency, cause, tuple(nights), _now()))
 
     async def HoldInventory(self, request: pb.HoldInventoryRequest, context) -> pb.HoldInventoryResponse:
         now = _now()
@@ -84,7 +84,7 @@ class HoldRpcs:
 
     async def _announce_hold(self, uow: UnitOfWork, hold, cause: str, nights: list[Night]) -> str:
         """Publishes the change after commit; returns the hotel's currency."""
-        self._announce(uow, hold.hotel_id, hold.room_type_code, hold.currency_code, cause, nights)
+        await self._announce(uow, hold.hotel_id, hold.room_type_code, hold.currency_code, cause, nights)
         return hold.currency_code
 
     async def WatchInventory(self, request: pb.WatchInventoryRequest, context):

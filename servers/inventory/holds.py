@@ -88,14 +88,16 @@ async def _move_rooms(uow: UnitOfWork, hold: Row, *, sold: bool, now: datetime) 
 
 
 async def _unsell(uow: UnitOfWork, hold: Row, now: datetime) -> list[Night]:
-    """A committed hold's rooms are for sale again (never above the night's total)."""
-    back = inventory.c.available + hold.quantity
+    """A committed hold's rooms are for sale again (never above the night's total), except those that
+    go to a partner's guest who was sold a room beyond capacity on that night (oversold)."""
+    absorbed = case((inventory.c.oversold >= hold.quantity, hold.quantity), else_=inventory.c.oversold)
+    back = inventory.c.available + hold.quantity - absorbed
     statement = (
         update(inventory)
         .where(inventory.c.room_type_id == hold.room_type_id, inventory.c.night >= hold.check_in,
                inventory.c.night < hold.check_out)
         .values(available=case((back > inventory.c.total, inventory.c.total), else_=back),
-                version=inventory.c.version + 1, updated_at=now)
+                oversold=inventory.c.oversold - absorbed, version=inventory.c.version + 1, updated_at=now)
         .returning(*NIGHT_COLUMNS)
     )
     rows = (await uow.connection.execute(statement)).all()

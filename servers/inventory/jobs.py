@@ -22,7 +22,7 @@ async def sweep_expired_holds(db: Database, hub: ChangeHub, batch: int = 500) ->
             for hold, nights in reclaimed:
                 change = changes.InventoryChange(hold.hotel_id, hold.room_type_code, hold.currency_code,
                                                  changes.EXPIRY, tuple(nights), now)
-                uow.after_commit(lambda change=change: hub.publish(change))
+                await hub.record(uow, change)
             await uow.commit()
         total += len(reclaimed)
         if len(reclaimed) < batch:

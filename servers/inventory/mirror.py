@@ -11,6 +11,7 @@ from sqlalchemy.engine import Row
 from clients.channel_managers import ChannelEvent, HotelAri, Snapshot
 from servers.inventory import changes, sync
 from servers.inventory.changes import ChangeHub
+from servers.inventory.night_rows import MergedNights
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import hotels
 
@@ -38,12 +39,13 @@ class Mirror:
         """
         now = datetime.now(timezone.utc)
         outcome = sync.SyncOutcome()
+        # The cursor first: its lock keeps every other writer of the hotel's nights out meanwhile (bulk.py).
+        await sync.set_cursor(uow, hotel.channel_manager_id, hotel.id, ari.sequence, now)
         codes = await sync.room_type_ids(uow, hotel.id)
         snapshots = [(codes[room_type.code], ChannelEvent(f"load-{ari.sequence}-{room_type.code}", ari.hotel_code,
                                                           ari.sequence, now, Snapshot(room_type.code, room_type.nights)))
                      for room_type in ari.room_types if room_type.code in codes]
         await sync.apply_snapshots(uow, hotel.id, snapshots, now, outcome, codes, restart)
-        await sync.set_cursor(uow, hotel.channel_manager_id, hotel.id, ari.sequence, now)
         outcome.last_sequence = ari.sequence
         self._announce(uow, hotel, outcome, now)
         return outcome
@@ -62,8 +64,10 @@ class Mirror:
     def _announce(self, uow: UnitOfWork, hotel: Row, outcome: sync.SyncOutcome, now: datetime) -> None:
         for code, nights in outcome.changed.items():
             if nights:
+                # A bulk merge's nights are in order already, and stay rows until someone reads them.
+                ordered = nights if isinstance(nights, MergedNights) else tuple(sorted(nights, key=lambda n: n.night))
                 change = changes.InventoryChange(hotel.id, code, hotel.currency_code, changes.CHANNEL_UPDATE,
-                                                 tuple(sorted(nights, key=lambda n: n.night)), now)
+                                                 ordered, now)
                 uow.after_commit(lambda change=change: self.hub.publish(change))
 
 

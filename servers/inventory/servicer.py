@@ -15,6 +15,7 @@ from servers.inventory.changes import ChangeHub
 from servers.inventory.hold_batcher import HoldBatcher
 from servers.inventory.hold_rpcs import HoldRpcs
 from servers.inventory.mirror import Mirror
+from servers.inventory.partner_rpcs import PartnerRpcs
 from servers.inventory.sync_rpcs import SyncRpcs
 from servers.runtime.errors import Violations
 from servers.runtime.paging import PageTokens, page_size
@@ -32,7 +33,7 @@ def _today() -> "datetime.date":
     return _now().date()
 
 
-class InventoryServicer(HoldRpcs, SyncRpcs, inventory_pb2_grpc.InventoryServiceServicer):
+class InventoryServicer(HoldRpcs, SyncRpcs, PartnerRpcs, inventory_pb2_grpc.InventoryServiceServicer):
     def __init__(self, db: Database, idempotency: Idempotency, page_tokens: PageTokens, hub: ChangeHub,
                  mirror: Mirror, default_hold_ttl: timedelta = timedelta(minutes=15),
                  catalog_changed: Callable[[], None] = lambda: None) -> None:
@@ -115,7 +116,7 @@ class InventoryServicer(HoldRpcs, SyncRpcs, inventory_pb2_grpc.InventoryServiceS
             room_type_id, nights = await ari.update_inventory(
                 uow, request.hotel_id, request.room_type_code, start, end, patch, request.etag, _now()
             )
-            self._announce(uow, request.hotel_id, request.room_type_code, room_type.currency_code,
+            await self._announce(uow, request.hotel_id, request.room_type_code, room_type.currency_code,
                            changes.DIRECT_UPDATE, nights)
             return pb.UpdateInventoryResponse(
                 nights=[mapping.night_proto(n, room_type.currency_code) for n in nights],

@@ -1,18 +1,23 @@
 """Whether a stay can be sold: every night there, priced, open, with rooms, and the restrictions met.
 
-Pure rules shared by holds (and later search): a stay is [check_in, check_out), so the departure
+Pure rules shared by holds, bookings, search and partner reservations: a stay is [check_in, check_out), so the departure
 night only matters for closed-to-departure.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
-from servers.inventory.domain import Night
+from servers.inventory.domain import CURRENCY_CODE, Night
 from servers.runtime.errors import ApiError, Violations, failed_precondition
+from servers.runtime.protos import read_date
 
 MAX_STAY_NIGHTS = 30
 MAX_ROOMS_PER_HOLD = 50
+# A partner's reservation (ApplyPartnerReservation, and the gateway checking it first under its own names).
+RESERVATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}")
+MAX_RESERVATION_ROOMS = 50
 
 
 def validate_stay(v: Violations, check_in: date | None, check_out: date | None, today: date) -> None:
@@ -68,3 +73,26 @@ def first_short_night(nights: dict[date, Night], check_in: date, check_out: date
             return night
         day += timedelta(days=1)
     return None
+
+
+def check_reservation(v: Violations, message, cancelled: bool, today, prefix: str = "") -> tuple:
+    """The fields a partner's reservation carries, on ApplyPartnerReservationRequest or (prefix
+    "reservation.") on the gateway's PartnerReservation: (check_in, check_out), None where bad."""
+    v.check(bool(RESERVATION_ID.fullmatch(message.partner_reservation_id)), prefix + "partner_reservation_id",
+            "1 to 100 letters, digits and _ . : / -")
+    v.check(message.revision >= 1, prefix + "revision", "at least 1")
+    stay = Violations()
+    check_in = read_date(stay, message.check_in, "check_in", message.HasField("check_in"))
+    check_out = read_date(stay, message.check_out, "check_out", message.HasField("check_out"))
+    # A cancellation may come after the stay began; a sale or a change may not.
+    validate_stay(stay, check_in, check_out, today - timedelta(days=60) if cancelled else today)
+    for item in stay.items:
+        v.add(prefix + item.field, item.description)
+    v.check(1 <= message.rooms <= MAX_RESERVATION_ROOMS, prefix + "rooms", f"1 to {MAX_RESERVATION_ROOMS}")
+    v.check(1 <= message.guests <= 4 * MAX_RESERVATION_ROOMS, prefix + "guests", f"1 to {4 * MAX_RESERVATION_ROOMS}")
+    v.check(len(message.guest_name) <= 200, prefix + "guest_name", "at most 200 characters")
+    money = message.total_amount
+    v.check(message.HasField("total_amount") and bool(CURRENCY_CODE.fullmatch(money.currency_code)),
+            prefix + "total_amount.currency_code", "required: ISO 4217, e.g. EUR")
+    v.check(money.amount_minor >= 0, prefix + "total_amount.amount_minor", "must not be negative")
+    return check_in, check_out

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from servers.inventory import channel_events
 from servers.inventory.domain import check_hotel_id
-from servers.runtime.errors import Violations, failed_precondition, not_found
+from servers.runtime.errors import ApiError, Violations, failed_precondition, not_found
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import hotels
 
@@ -34,9 +34,17 @@ class SyncRpcs:
                 raise failed_precondition("NOT_CHANNEL_MANAGED", "a direct hotel takes UpdateInventory, not channel updates",
                                           hotel_id=request.hotel_id)
             outcome = await self.mirror.apply(uow, hotel, [e for e in events if e is not None])
+            channel_events.check_nights(events)  # those not applied (duplicates, stale) are checked too
             return pb.ApplyChannelUpdatesResponse(
                 applied_count=outcome.applied, duplicate_count=outcome.duplicates, stale_count=outcome.stale,
                 last_sequence=outcome.last_sequence, gap_detected=outcome.gap,
             )
 
-        return await self.idempotency.run(SCOPE + "ApplyChannelUpdates", request, pb.ApplyChannelUpdatesResponse, work)
+        try:
+            return await self.idempotency.run(SCOPE + "ApplyChannelUpdates", request, pb.ApplyChannelUpdatesResponse,
+                                              work)
+        except (ApiError, channel_events.BadNights):
+            # Snapshot nights are read as they are applied (channel_events.ProtoNights); a bad request is
+            # still told INVALID_ARGUMENT, naming every bad night, before any other error, as if read first.
+            channel_events.check_nights(events)
+            raise

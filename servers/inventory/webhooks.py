@@ -53,11 +53,18 @@ def create_webhook_app(db: Database, mirror: Mirror, channel_managers: dict[str,
             return web.json_response({"status": "ignored", "reason": "unknown hotel"})
         return web.json_response(await queue.apply(hotel, event))
 
-    async def health(_: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
-
-    app = web.Application(client_max_size=MAX_BODY)
+    app = bare_webhook_app()
     app.router.add_post("/webhooks/channel-managers/{channel_manager_id}", receive)
+    return app
+
+
+async def health(_: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def bare_webhook_app() -> web.Application:
+    """The receiver with only its health check; each service adds the routes it answers."""
+    app = web.Application(client_max_size=MAX_BODY)
     app.router.add_get("/health", health)
     return app
 

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     reconcile_interval_seconds: float = Field(3600.0, gt=0, le=86400)
     # A booking left this long between states by a process that died is driven to an end.
     reconcile_stuck_seconds: float = Field(120.0, gt=0, le=86400)
+    # Operators call PartnerService's admin RPCs with `authorization: Bearer <token>`; set your own in production.
+    operator_token: str = Field("hotelagg-dev-operator-token", min_length=16)
+    partner_timeout_seconds: float = Field(10.0, gt=0, le=120)
     # How long an identical search over unchanged hotels may answer from the last result (0: never).
     search_memo_seconds: float = Field(1.0, ge=0, le=60)
     # How long search keeps hotels and room types (static data) before reading them again.

@@ -19,6 +19,7 @@ class Code(enum.Enum):
     UNAVAILABLE = "UNAVAILABLE"
     RESOURCE_EXHAUSTED = "RESOURCE_EXHAUSTED"
     UNAUTHENTICATED = "UNAUTHENTICATED"
+    PERMISSION_DENIED = "PERMISSION_DENIED"
     UNIMPLEMENTED = "UNIMPLEMENTED"
     INTERNAL = "INTERNAL"
 
@@ -37,6 +38,8 @@ class ApiError(Exception):
     metadata: dict[str, str] = field(default_factory=dict)
     field_violations: list[FieldViolation] = field(default_factory=list)
     retry_after_seconds: float | None = None
+    # RESOURCE_EXHAUSTED: (subject, description) of the quota that ran out, sent as QuotaFailure.
+    quota_violation: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
@@ -63,10 +66,6 @@ def failed_precondition(reason: str, message: str, **metadata: str) -> ApiError:
 
 def aborted(reason: str, message: str, **metadata: str) -> ApiError:
     return ApiError(Code.ABORTED, reason, message, dict(metadata))
-
-
-def unimplemented(rpc: str) -> ApiError:
-    return ApiError(Code.UNIMPLEMENTED, "NOT_IMPLEMENTED", f"{rpc} is not implemented yet", {"rpc": rpc})
 
 
 class Violations:
@@ -98,16 +97,6 @@ class Violations:
     def raise_if_any(self) -> None:
         if self.items:
             raise self.error()
-
-
-def not_built_yet(rpc: str):
-    """A servicer method for an RPC a later issue builds: answers UNIMPLEMENTED, never a fake success."""
-
-    async def method(self, request, context):
-        raise unimplemented(rpc)
-
-    method.__name__ = rpc
-    return method
 
 
 def require_uuid(value: str, field_name: str, what: str) -> None:

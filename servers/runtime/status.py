@@ -25,6 +25,10 @@ def to_status_proto(error: ApiError, domain: str) -> status_pb2.Status:
                 ]
             )
         )
+    if error.quota_violation is not None:
+        subject, description = error.quota_violation
+        details.append(error_details_pb2.QuotaFailure(
+            violations=[error_details_pb2.QuotaFailure.Violation(subject=subject, description=description)]))
     if error.retry_after_seconds is not None:
         delay = duration_pb2.Duration()
         delay.FromNanoseconds(round(max(error.retry_after_seconds, 0.0) * 1e9))

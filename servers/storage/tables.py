@@ -99,6 +99,9 @@ inventory = Table(
     # Rooms not sold (total - sold); a hold needs available - held >= quantity.
     Column("available", Integer, nullable=False),
     Column("held", Integer, nullable=False, server_default="0"),
+    # Rooms partners sold beyond capacity (within the hotel's overbooking allowance), awaiting resolution:
+    # a room given back on this night first absorbs one of these before it is for sale again.
+    Column("oversold", Integer, nullable=False, server_default="0"),
     # Minor units of the hotel's currency; NULL: no rate, not sellable.
     Column("price_minor", BigInteger),
     Column("min_stay", Integer, nullable=False, server_default="0"),
@@ -114,6 +117,7 @@ inventory = Table(
     CheckConstraint("total >= 0", name="total_non_negative"),
     CheckConstraint("available >= 0", name="available_non_negative"),
     CheckConstraint("held >= 0", name="held_non_negative"),
+    CheckConstraint("oversold >= 0", name="oversold_non_negative"),
     CheckConstraint("available <= total", name="available_within_total"),
     CheckConstraint("price_minor IS NULL OR price_minor >= 0", name="price_non_negative"),
     CheckConstraint("min_stay >= 0 AND max_stay >= 0", name="stay_limits_non_negative"),
@@ -297,6 +301,8 @@ sync_cursors = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
+OPEN_DELIVERY = "status IN ('pending', 'retrying', 'parked')"
+
 deliveries = Table(
     "deliveries",
     metadata,
@@ -308,6 +314,12 @@ deliveries = Table(
     Column("attempt_count", Integer, nullable=False, server_default="0"),
     Column("change_count", Integer, nullable=False, server_default="0"),
     Column("idempotency_key", String(100), nullable=False, unique=True),
+    # The nights [window_start, window_end) whose ARI changed since the last delivery: what it sends.
+    Column("window_start", Date),
+    Column("window_end", Date),
+    # A worker sending it holds it until then; another leaves it alone.
+    Column("lease_until", UtcDateTime),
+    Column("requests_sent", Integer, nullable=False, server_default="0"),
     Column("payload", JSON),
     Column("last_error", Text),
     Column("next_attempt_at", UtcDateTime),
@@ -316,4 +328,7 @@ deliveries = Table(
     *_timestamps(),
     CheckConstraint("attempt_count >= 0 AND change_count >= 0", name="counts_non_negative"),
     Index("ix_deliveries_partner_status", "partner_id", "status"),
+    # One open (not yet delivered) delivery per partner and hotel: every change merges into it.
+    Index("ux_deliveries_open", "partner_id", "hotel_id", unique=True,
+          postgresql_where=text(OPEN_DELIVERY), sqlite_where=text(OPEN_DELIVERY)),
 )

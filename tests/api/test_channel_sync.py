@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -128,6 +129,79 @@ async def test_bad_updates_name_the_field_and_change_nothing(cm_server):
     assert failure.code == grpc.StatusCode.INVALID_ARGUMENT
     assert {"updates[0].sequence", "updates[1].change"} <= set(failure.fields)
     assert await _available(stub) == [10, 10, 10]
+
+
+async def test_a_big_snapshot_batch_lands_is_watched_in_order_and_written_through(cm_server, monkeypatch):
+    """Many nights, in several pipelined merges on PostgreSQL (row by row on SQLite): the same outcome."""
+    from servers.inventory import bulk
+
+    monkeypatch.setattr(bulk, "CHUNK_NIGHTS", 40)
+    running, stub = cm_server
+    await _apply(stub, _snapshot(1, available=2, days=range(1, 31)))
+    stream = stub.WatchInventory(inv.WatchInventoryRequest(hotel_ids=[HOTEL]))
+    await asyncio.sleep(0.1)
+    newer = [_snapshot(seq, available=seq % 10, days=range(60, 0, -1)) for seq in range(2, 6)]
+    reply = await _apply(stub, *newer, _snapshot(6, available=9, days=range(61, 71)))
+    assert (reply.applied_count, reply.last_sequence) == (5, 6)
+    change = await asyncio.wait_for(stream.read(), 5)
+    stream.cancel()
+    days = [(n.date.year, n.date.month, n.date.day) for n in change.nights]
+    assert days == sorted(days) and len(set(days)) == 70  # in night order (SQLite tells each snapshot's)
+    last = {(n.date.year, n.date.month, n.date.day): n.available_rooms for n in change.nights}
+    assert sorted(last.values()) == [5] * 60 + [9] * 10
+    assert await _available(stub) == [5, 5, 5]
+    cached = await running.context["cache"].get_nights([(HOTEL, days_ahead(d), "STD") for d in (1, 30, 31, 70)])
+    assert [(c.available, c.price) for c in cached] == [(5, 12000)] * 3 + [(9, 12000)]
+    assert cached[0].version > cached[2].version >= 1  # night 1 was loaded before, night 31 is new
+
+
+def _bad_night(update: inv.ChannelUpdate, index: int = 0) -> inv.ChannelUpdate:
+    update.snapshot.nights[index].available_rooms = 99  # more than total_rooms
+    return update
+
+
+async def test_a_bad_night_deep_in_a_batch_is_named_and_nothing_is_kept(cm_server, monkeypatch):
+    """Nights are read while earlier chunks merge; a bad one still rolls everything back and is named."""
+    from servers.inventory import bulk
+
+    monkeypatch.setattr(bulk, "CHUNK_NIGHTS", 3)
+    _, stub = cm_server
+    await _apply(stub, _snapshot(1, available=4))
+    updates = [_snapshot(2, available=1), _snapshot(3, available=2), _bad_night(_snapshot(4), 2),
+               _snapshot(5, available=3), _bad_night(_snapshot(6))]
+    key = request_id()
+    failure = await fails(stub.ApplyChannelUpdates(inv.ApplyChannelUpdatesRequest(
+        request_id=key, hotel_id=HOTEL, updates=updates)))
+    assert failure.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert failure.fields == ["updates[2].snapshot.nights[2].available_rooms",
+                              "updates[4].snapshot.nights[0].available_rooms"]
+    assert await _available(stub) == [4, 4, 4]
+    fixed = await stub.ApplyChannelUpdates(inv.ApplyChannelUpdatesRequest(  # the key was not used up
+        request_id=key, hotel_id=HOTEL, updates=[_snapshot(2, available=1)]))
+    assert (fixed.applied_count, fixed.last_sequence) == (1, 2)
+
+
+async def test_bad_nights_are_told_before_anything_else(cm_server):
+    _, stub = cm_server
+    applied = _snapshot(1)
+    await _apply(stub, applied)
+    duplicate = inv.ChannelUpdate()
+    duplicate.CopyFrom(applied)
+    cases = {"unknown hotel": inv.ApplyChannelUpdatesRequest(request_id=request_id(), hotel_id="nowhere-hotel",
+                                                             updates=[_bad_night(_snapshot(2))]),
+             "a duplicate": inv.ApplyChannelUpdatesRequest(request_id=request_id(), hotel_id=HOTEL,
+                                                           updates=[_bad_night(duplicate)]),
+             "after a gap": inv.ApplyChannelUpdatesRequest(request_id=request_id(), hotel_id=HOTEL,
+                                                           updates=[_bad_night(_snapshot(9))]),
+             "stale": inv.ApplyChannelUpdatesRequest(request_id=request_id(), hotel_id=HOTEL,
+                                                     updates=[_snapshot(2), _bad_night(_snapshot(1))])}
+    for case, request in cases.items():
+        failure = await fails(stub.ApplyChannelUpdates(request))
+        assert failure.code == grpc.StatusCode.INVALID_ARGUMENT, case
+        assert failure.fields[-1].endswith("snapshot.nights[0].available_rooms"), case
+    assert await _available(stub) == [10, 10, 10]
+    reply = await _apply(stub, _snapshot(2, available=6))
+    assert (reply.applied_count, reply.gap_detected) == (1, False)  # the one after the gap was not kept
 
 
 async def _post(running, body: dict, secret: str = SECRET, t: float | None = None) -> tuple[int, dict]:

@@ -1,6 +1,4 @@
-"""What every caller sees whatever the RPC: RPCs not built yet say so, and every answer carries a request id.
-
-Every InventoryService RPC is built now; Search, Booking and Partner are not yet."""
+"""What every caller sees whatever the RPC: every answer carries a request id; PartnerService wants credentials."""
 
 import grpc
 import pytest
@@ -10,30 +8,16 @@ from hotelagg.partner.v1 import partner_pb2, partner_pb2_grpc
 from tests.api.helpers import fails, inventory_stub, make_hotel
 
 REQUEST_ID = "x-request-id"
-NOT_BUILT = [
-    *[(partner_pb2, partner_pb2_grpc.PartnerServiceStub, "PartnerService", name)
-      for name in ("CreatePartner", "GetPartner", "ListPartners", "CreateListing", "ListListings",
-                   "NotifyReservation", "ListDeliveries", "RetryDelivery", "SyncListing")],
-]
+PARTNER_RPCS = [m.name for m in partner_pb2.DESCRIPTOR.services_by_name["PartnerService"].methods]
 
 
-def test_every_rpc_of_the_unbuilt_services_is_listed():
-    listed = {(module.DESCRIPTOR.package, name) for module, _, _, name in NOT_BUILT}
-    for module in (partner_pb2,):
-        for service in module.DESCRIPTOR.services_by_name.values():
-            assert {(module.DESCRIPTOR.package, m.name) for m in service.methods} <= listed
-
-
-@pytest.mark.parametrize(
-    "module, stub_class, service, rpc", NOT_BUILT, ids=[f"{service}.{rpc}" for _, _, service, rpc in NOT_BUILT]
-)
-async def test_rpc_not_built_yet_answers_unimplemented(channel, module, stub_class, service, rpc):
-    method = module.DESCRIPTOR.services_by_name[service].methods_by_name[rpc]
-    request = getattr(module, method.input_type.name)()
-    error = await fails(getattr(stub_class(channel), rpc)(request))
-    assert (error.code, error.reason) == (grpc.StatusCode.UNIMPLEMENTED, "NOT_IMPLEMENTED")
-    assert error.domain == module.DESCRIPTOR.package
-    assert error.metadata == {"rpc": rpc}
+@pytest.mark.parametrize("rpc", PARTNER_RPCS)
+async def test_every_partner_rpc_needs_credentials(channel, rpc):
+    method = partner_pb2.DESCRIPTOR.services_by_name["PartnerService"].methods_by_name[rpc]
+    request = getattr(partner_pb2, method.input_type.name)()
+    error = await fails(getattr(partner_pb2_grpc.PartnerServiceStub(channel), rpc)(request))
+    assert (error.code, error.reason) == (grpc.StatusCode.UNAUTHENTICATED, "CREDENTIALS_REQUIRED")
+    assert error.domain == "hotelagg.partner.v1"
 
 
 async def test_request_id_sent_comes_back(channel):
@@ -61,9 +45,9 @@ async def test_request_without_an_id_gets_a_new_one_each_time(channel):
     assert all(ids) and ids[0] != ids[1]
 
 
-async def test_unbuilt_rpc_carries_the_request_id(channel):
+async def test_refused_credentials_carry_the_request_id(channel):
     call = partner_pb2_grpc.PartnerServiceStub(channel).GetPartner(
         partner_pb2.GetPartnerRequest(), metadata=((REQUEST_ID, "trace-partner"),)
     )
-    assert (await fails(call)).code == grpc.StatusCode.UNIMPLEMENTED
+    assert (await fails(call)).code == grpc.StatusCode.UNAUTHENTICATED
     assert dict(await call.trailing_metadata())[REQUEST_ID] == "trace-partner"

@@ -1,4 +1,6 @@
+import json
 import time
+import urllib.request
 from datetime import datetime, timedelta, timezone
 
 import grpc
@@ -19,8 +21,18 @@ def start_run(workdir) -> ServerProcess:
     port = free_port()
     env = clean_env(database_url=f"sqlite+aiosqlite:///{workdir / 'hotelagg.db'}", port=str(port),
                     shutdown_grace_seconds=str(GRACE_SECONDS), webhook_port=str(free_port()),
-                    sandbox_port=str(free_port()), sandbox_payments_port=str(free_port()))
-    return ServerProcess(["run"], workdir, port, env)
+                    sandbox_port=str(free_port()), sandbox_payments_port=str(free_port()),
+                    sandbox_json_partner_port=str(free_port()), sandbox_ota_partner_port=str(free_port()))
+    server = ServerProcess(["run"], workdir, port, env)
+    server.partner_urls = [f"http://127.0.0.1:{env[f'HOTELAGG_SANDBOX_{kind}_PARTNER_PORT']}" for kind in ("JSON", "OTA")]
+    return server
+
+
+def admin(url: str, method: str = "GET", body: dict | None = None) -> dict:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        return json.loads(reply.read())
 
 
 def pb_date(value) -> common_pb2.Date:
@@ -86,6 +98,23 @@ def test_mirrored_hotel_is_loaded_from_the_sandbox_channel_manager(embedded):
         time.sleep(0.2)
     assert len(nights) == 30
     assert all(n.total_rooms == 12 and n.price.amount_minor > 0 for n in nights)
+
+
+def test_sandbox_partners_get_the_lisbon_hotels_and_sell_them_back(embedded):
+    deadline = time.monotonic() + 30
+    stored = [{}, {}]
+    while time.monotonic() < deadline and not all(len(s) == 2 for s in stored):
+        stored = [admin(url + "/admin/inventory")["properties"] for url in embedded.partner_urls]
+        time.sleep(0.3)
+    assert [sorted(s) for s in stored] == [["SANDBOX-JSON-1", "SANDBOX-JSON-2"], ["SANDBOX-OTA-1", "SANDBOX-OTA-2"]]
+    assert all(len(rooms["DBL"]) >= 365 for s in stored for rooms in s.values())
+    day = datetime.now(timezone.utc).date() + timedelta(days=20)
+    for url, code in zip(embedded.partner_urls, ("SANDBOX-JSON-1", "SANDBOX-OTA-1")):
+        sold = admin(url + "/admin/reservations", "POST", dict(
+            property_code=code, room_code="DBL", check_in=day.isoformat(),
+            check_out=(day + timedelta(days=2)).isoformat(), rooms=1, guests=2, guest_name="Ada Lovelace",
+            total_minor=22000, currency="EUR"))
+        assert sold["notified"] and sold["booking_id"] and not sold["over_capacity"], sold
 
 
 def test_sigterm_exits_zero_within_the_grace_period_and_logs_shutting_down(tmp_path):

@@ -29,6 +29,7 @@ class ChangeCause(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CHANGE_CAUSE_RELEASE: _ClassVar[ChangeCause]
     CHANGE_CAUSE_COMMIT: _ClassVar[ChangeCause]
     CHANGE_CAUSE_EXPIRY: _ClassVar[ChangeCause]
+    CHANGE_CAUSE_PARTNER_RESERVATION: _ClassVar[ChangeCause]
 HOLD_STATUS_UNSPECIFIED: HoldStatus
 HOLD_STATUS_HELD: HoldStatus
 HOLD_STATUS_RELEASED: HoldStatus
@@ -41,6 +42,7 @@ CHANGE_CAUSE_HOLD: ChangeCause
 CHANGE_CAUSE_RELEASE: ChangeCause
 CHANGE_CAUSE_COMMIT: ChangeCause
 CHANGE_CAUSE_EXPIRY: ChangeCause
+CHANGE_CAUSE_PARTNER_RESERVATION: ChangeCause
 
 class Hotel(_message.Message):
     __slots__ = ("hotel_id", "name", "city", "country_code", "latitude", "longitude", "time_zone", "currency_code", "channel_manager", "overbooking_allowance", "room_types", "etag", "create_time", "free_cancellation_hours", "cancellation_fee_percent")
@@ -435,3 +437,45 @@ class WatchInventoryResponse(_message.Message):
     nights: _containers.RepeatedCompositeFieldContainer[NightInventory]
     change_time: _timestamp_pb2.Timestamp
     def __init__(self, hotel_id: _Optional[str] = ..., room_type_code: _Optional[str] = ..., cause: _Optional[_Union[ChangeCause, str]] = ..., nights: _Optional[_Iterable[_Union[NightInventory, _Mapping]]] = ..., change_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ApplyPartnerReservationRequest(_message.Message):
+    __slots__ = ("request_id", "hotel_id", "room_type_code", "partner_id", "partner_reservation_id", "revision", "cancelled", "check_in", "check_out", "rooms", "guests", "guest_name", "total_amount")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    HOTEL_ID_FIELD_NUMBER: _ClassVar[int]
+    ROOM_TYPE_CODE_FIELD_NUMBER: _ClassVar[int]
+    PARTNER_ID_FIELD_NUMBER: _ClassVar[int]
+    PARTNER_RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    CANCELLED_FIELD_NUMBER: _ClassVar[int]
+    CHECK_IN_FIELD_NUMBER: _ClassVar[int]
+    CHECK_OUT_FIELD_NUMBER: _ClassVar[int]
+    ROOMS_FIELD_NUMBER: _ClassVar[int]
+    GUESTS_FIELD_NUMBER: _ClassVar[int]
+    GUEST_NAME_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    hotel_id: str
+    room_type_code: str
+    partner_id: str
+    partner_reservation_id: str
+    revision: int
+    cancelled: bool
+    check_in: _common_pb2.Date
+    check_out: _common_pb2.Date
+    rooms: int
+    guests: int
+    guest_name: str
+    total_amount: _common_pb2.Money
+    def __init__(self, request_id: _Optional[str] = ..., hotel_id: _Optional[str] = ..., room_type_code: _Optional[str] = ..., partner_id: _Optional[str] = ..., partner_reservation_id: _Optional[str] = ..., revision: _Optional[int] = ..., cancelled: _Optional[bool] = ..., check_in: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., check_out: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., rooms: _Optional[int] = ..., guests: _Optional[int] = ..., guest_name: _Optional[str] = ..., total_amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+
+class ApplyPartnerReservationResponse(_message.Message):
+    __slots__ = ("booking_id", "over_capacity", "revision", "applied")
+    BOOKING_ID_FIELD_NUMBER: _ClassVar[int]
+    OVER_CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    APPLIED_FIELD_NUMBER: _ClassVar[int]
+    booking_id: str
+    over_capacity: bool
+    revision: int
+    applied: bool
+    def __init__(self, booking_id: _Optional[str] = ..., over_capacity: _Optional[bool] = ..., revision: _Optional[int] = ..., applied: _Optional[bool] = ...) -> None: ...

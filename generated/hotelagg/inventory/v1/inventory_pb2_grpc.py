@@ -86,6 +86,11 @@ class InventoryServiceStub:
                 request_serializer=hotelagg_dot_inventory_dot_v1_dot_inventory__pb2.ApplyChannelUpdatesRequest.SerializeToString,
                 response_deserializer=hotelagg_dot_inventory_dot_v1_dot_inventory__pb2.ApplyChannelUpdatesResponse.FromString,
                 _registered_method=True)
+        self.ApplyPartnerReservation = channel.unary_unary(
+                '/hotelagg.inventory.v1.InventoryService/ApplyPartnerReservation',
+                request_serializer=hotelagg_dot_inventory_dot_v1_dot_inventory__pb2.ApplyPartnerReservationRequest.SerializeToString,
+                response_deserializer=hotelagg_dot_inventory_dot_v1_dot_inventory__pb2.ApplyPartnerReservationResponse.FromString,
+                _registered_method=True)
         self.WatchInventory = channel.unary_stream(
                 '/hotelagg.inventory.v1.InventoryService/WatchInventory',
                 request_serializer=hotelagg_dot_inventory_dot_v1_dot_inventory__pb2.WatchInventoryRequest.SerializeToString,
@@ -168,6 +173,15 @@ class InventoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ApplyPartnerReservation(self, request, context):
+        """Records a reservation a partner sold for a direct hotel (or its modification or cancellation) and
+        takes or gives back its rooms, in one transaction. A partner may not refuse a booking it sold: rooms
+        beyond what is free are taken within the hotel's overbooking allowance and flagged over capacity.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def WatchInventory(self, request, context):
         """Streams every inventory change, for internal subscribers.
         """
@@ -227,6 +241,11 @@ def add_InventoryServiceServicer_to_server(servicer, server):
                     servicer.ApplyChannelUpdates,
                     request_deserializer=hotelagg_dot_inventory_dot_v1_dot_inventory__pb2.ApplyChannelUpdatesRequest.FromString,
                     response_serializer=hotelagg_dot_inventory_dot_v1_dot_inventory__pb2.ApplyChannelUpdatesResponse.SerializeToString,
+            ),
+            'ApplyPartnerReservation': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApplyPartnerReservation,
+                    request_deserializer=hotelagg_dot_inventory_dot_v1_dot_inventory__pb2.ApplyPartnerReservationRequest.FromString,
+                    response_serializer=hotelagg_dot_inventory_dot_v1_dot_inventory__pb2.ApplyPartnerReservationResponse.SerializeToString,
             ),
             'WatchInventory': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchInventory,
@@ -506,6 +525,33 @@ class InventoryService:
             '/hotelagg.inventory.v1.InventoryService/ApplyChannelUpdates',
             hotelagg_dot_inventory_dot_v1_dot_inventory__pb2.ApplyChannelUpdatesRequest.SerializeToString,
             hotelagg_dot_inventory_dot_v1_dot_inventory__pb2.ApplyChannelUpdatesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApplyPartnerReservation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotelagg.inventory.v1.InventoryService/ApplyPartnerReservation',
+            hotelagg_dot_inventory_dot_v1_dot_inventory__pb2.ApplyPartnerReservationRequest.SerializeToString,
+            hotelagg_dot_inventory_dot_v1_dot_inventory__pb2.ApplyPartnerReservationResponse.FromString,
             options,
             channel_credentials,
             insecure,

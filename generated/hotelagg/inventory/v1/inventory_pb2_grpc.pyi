@@ -55,6 +55,11 @@ class InventoryServiceStub:
     """Turns a hold into sold rooms."""
     ApplyChannelUpdates: _grpc.UnaryUnaryMultiCallable[_inventory_pb2.ApplyChannelUpdatesRequest, _inventory_pb2.ApplyChannelUpdatesResponse]
     """Applies changes pushed by a channel manager (the gRPC twin of the webhook receiver)."""
+    ApplyPartnerReservation: _grpc.UnaryUnaryMultiCallable[_inventory_pb2.ApplyPartnerReservationRequest, _inventory_pb2.ApplyPartnerReservationResponse]
+    """Records a reservation a partner sold for a direct hotel (or its modification or cancellation) and
+    takes or gives back its rooms, in one transaction. A partner may not refuse a booking it sold: rooms
+    beyond what is free are taken within the hotel's overbooking allowance and flagged over capacity.
+    """
     WatchInventory: _grpc.UnaryStreamMultiCallable[_inventory_pb2.WatchInventoryRequest, _inventory_pb2.WatchInventoryResponse]
     """Streams every inventory change, for internal subscribers."""
 
@@ -85,6 +90,11 @@ class InventoryServiceAsyncStub(InventoryServiceStub):
     """Turns a hold into sold rooms."""
     ApplyChannelUpdates: _aio.UnaryUnaryMultiCallable[_inventory_pb2.ApplyChannelUpdatesRequest, _inventory_pb2.ApplyChannelUpdatesResponse]  # type: ignore[assignment]
     """Applies changes pushed by a channel manager (the gRPC twin of the webhook receiver)."""
+    ApplyPartnerReservation: _aio.UnaryUnaryMultiCallable[_inventory_pb2.ApplyPartnerReservationRequest, _inventory_pb2.ApplyPartnerReservationResponse]  # type: ignore[assignment]
+    """Records a reservation a partner sold for a direct hotel (or its modification or cancellation) and
+    takes or gives back its rooms, in one transaction. A partner may not refuse a booking it sold: rooms
+    beyond what is free are taken within the hotel's overbooking allowance and flagged over capacity.
+    """
     WatchInventory: _aio.UnaryStreamMultiCallable[_inventory_pb2.WatchInventoryRequest, _inventory_pb2.WatchInventoryResponse]  # type: ignore[assignment]
     """Streams every inventory change, for internal subscribers."""
 
@@ -172,6 +182,17 @@ class InventoryServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_inventory_pb2.ApplyChannelUpdatesResponse, _abc.Awaitable[_inventory_pb2.ApplyChannelUpdatesResponse]]:
         """Applies changes pushed by a channel manager (the gRPC twin of the webhook receiver)."""
+
+    @_abc_1.abstractmethod
+    def ApplyPartnerReservation(
+        self,
+        request: _inventory_pb2.ApplyPartnerReservationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_inventory_pb2.ApplyPartnerReservationResponse, _abc.Awaitable[_inventory_pb2.ApplyPartnerReservationResponse]]:
+        """Records a reservation a partner sold for a direct hotel (or its modification or cancellation) and
+        takes or gives back its rooms, in one transaction. A partner may not refuse a booking it sold: rooms
+        beyond what is free are taken within the hotel's overbooking allowance and flagged over capacity.
+        """
 
     @_abc_1.abstractmethod
     def WatchInventory(

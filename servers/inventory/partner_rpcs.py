@@ -1,0 +1,71 @@
+"""ApplyPartnerReservation: the Partner Gateway records a partner's sale here, in the ledger's transaction."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from hotelagg.inventory.v1 import inventory_pb2 as pb
+from sqlalchemy.exc import IntegrityError
+
+from servers.inventory import changes, partner_sales, stays
+from servers.inventory.domain import check_hotel_id, check_room_type_code
+from servers.runtime.errors import Violations
+from servers.storage.database import UnitOfWork
+
+SCOPE = "hotelagg.inventory.v1.InventoryService/"
+_PARTNER_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def read_sale(request: pb.ApplyPartnerReservationRequest, today) -> partner_sales.PartnerSale:
+    v = Violations()
+    check_hotel_id(v, request.hotel_id)
+    check_room_type_code(v, request.room_type_code)
+    v.check(bool(_PARTNER_ID.fullmatch(request.partner_id)), "partner_id", "the partner's id")
+    check_in, check_out = stays.check_reservation(v, request, request.cancelled, today)
+    v.raise_if_any()
+    money = request.total_amount
+    return partner_sales.PartnerSale(
+        request.hotel_id, request.room_type_code, request.partner_id, request.partner_reservation_id,
+        request.revision, request.cancelled, check_in, check_out, request.rooms, request.guests,
+        request.guest_name, money.amount_minor, money.currency_code)
+
+
+class PartnerRpcs:
+    """Mixed into InventoryServicer, which provides idempotency and hub."""
+
+    async def ApplyPartnerReservation(self, request: pb.ApplyPartnerReservationRequest, context
+                                      ) -> pb.ApplyPartnerReservationResponse:
+        now = _now()
+        sale = read_sale(request, now.date())
+
+        ran: list[bool] = []
+
+        async def work(uow: UnitOfWork) -> pb.ApplyPartnerReservationResponse:
+            ran.append(True)
+            try:
+                outcome = await partner_sales.apply_sale(uow, sale, now)
+            except IntegrityError:
+                raise partner_sales.concurrent_first_revision(sale.reservation_id) from None
+            for code, nights in outcome.changed:
+                if nights:
+                    await self.hub.record(uow, changes.InventoryChange(
+                        sale.hotel_id, code, sale.currency_code, changes.PARTNER_RESERVATION, nights, now))
+            return pb.ApplyPartnerReservationResponse(
+                booking_id=outcome.booking_id, over_capacity=outcome.over_capacity, revision=outcome.revision,
+                applied=outcome.applied)
+
+        answer = await self.idempotency.run(SCOPE + "ApplyPartnerReservation", request,
+                                            pb.ApplyPartnerReservationResponse, work)
+        if not ran:  # a replay: a newer revision may have been recorded since, and that is what we hold
+            async with self.db.reading_primary() as conn:
+                current = await partner_sales.current(conn, sale)
+            if current is not None and current.partner_revision > answer.revision:
+                return pb.ApplyPartnerReservationResponse(
+                    booking_id=current.id, over_capacity=bool(current.over_capacity),
+                    revision=current.partner_revision, applied=False)
+        return answer

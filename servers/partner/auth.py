@@ -1,0 +1,93 @@
+"""Who is calling the Partner Gateway: an operator (bearer token) or a partner (its API key).
+
+Partners send `x-api-key`; we keep only the key's SHA-256, so a lookup hashes what came in. A partner
+sees only its own data: another partner's is answered NOT_FOUND, exactly like data that does not exist,
+so ids cannot be probed. Every partner call counts against its inbound rate.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Row
+
+from servers.partner import domain, store
+from servers.partner.rate_limit import RateLimiter, bursty
+from servers.runtime.errors import ApiError, Code, not_found
+from servers.storage.database import Database
+
+_KEY_CACHE_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Caller:
+    partner: Row | None  # None: an operator
+
+    @property
+    def is_operator(self) -> bool:
+        return self.partner is None
+
+    def require_operator(self) -> None:
+        if not self.is_operator:
+            raise ApiError(Code.PERMISSION_DENIED, "OPERATOR_ONLY", "this call needs an operator token")
+
+    def require_partner(self) -> Row:
+        if self.partner is None:
+            raise ApiError(Code.PERMISSION_DENIED, "PARTNER_ONLY", "this call is made by a partner, with its API key")
+        return self.partner
+
+    def scope(self, owner: str, what: str, **metadata: str) -> None:
+        """Raises NOT_FOUND when a partner asks about data of `owner`, another partner."""
+        if self.partner is not None and owner and owner != self.partner.id:
+            raise not_found(what.upper().replace(" ", "_") + "_NOT_FOUND", what, **metadata)
+
+
+def unauthenticated(reason: str, message: str) -> ApiError:
+    return ApiError(Code.UNAUTHENTICATED, reason, message)
+
+
+class Gate:
+    def __init__(self, db: Database, operator_token: str, limiter: RateLimiter) -> None:
+        self._db = db
+        self._operator_token = operator_token.encode()
+        self._limiter = limiter
+        self._partners: dict[str, tuple[float, Row | None]] = {}
+
+    async def caller(self, metadata) -> Caller:
+        headers = {k.lower(): v for k, v in metadata}
+        authorization = headers.get("authorization", "")
+        if authorization:
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), self._operator_token):
+                raise unauthenticated("BAD_CREDENTIALS", "the operator token is not valid")
+            return Caller(None)
+        api_key = headers.get("x-api-key", "")
+        if not api_key:
+            raise unauthenticated("CREDENTIALS_REQUIRED", "send x-api-key (partners) or authorization: Bearer (operators)")
+        return Caller(await self.partner_for_key(api_key))
+
+    async def partner_for_key(self, api_key: str) -> Row:
+        partner = await self._lookup(domain.key_hash(api_key))
+        if partner is None:
+            raise unauthenticated("BAD_CREDENTIALS", "the API key is not valid")
+        wait = await self._limiter.acquire(f"partner-in:{partner.id}", *bursty(partner.inbound_requests_per_minute))
+        if wait > 0:
+            rate = f"{partner.inbound_requests_per_minute} requests per minute"
+            raise ApiError(Code.RESOURCE_EXHAUSTED, "RATE_LIMITED", f"over this partner's limit of {rate}",
+                           {"partner_id": partner.id}, retry_after_seconds=wait,
+                           quota_violation=(f"partner:{partner.id}", rate))
+        return partner
+
+    async def _lookup(self, api_key_hash: str) -> Row | None:
+        now = time.monotonic()
+        cached = self._partners.get(api_key_hash)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        async with self._db.reading_primary() as conn:
+            partner = await store.partner_by_key(conn, api_key_hash)
+        if len(self._partners) > 10_000:
+            self._partners.clear()  # bounded: guessed keys must not grow it forever
+        self._partners[api_key_hash] = (now + _KEY_CACHE_SECONDS, partner)
+        return partner
