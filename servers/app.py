@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -75,6 +75,7 @@ class Components:
     partner_clients: outbound.PartnerClients
     # The bus that sends partner deliveries, once this process runs it (start_jobs).
     partner_bus: Bus | None = None
+    stop_partner_bus: Callable[[], Awaitable[None]] | None = None  # the bus, then the worker's rounds
 
     @classmethod
     def build(cls, settings: Settings) -> "Components":

@@ -50,9 +50,8 @@ async def seed_demo_partners(db: Database, partners_: list[DemoPartner]) -> int:
                     inbound_requests_per_minute=600, created_at=now, updated_at=now))
             for index, hotel_id in enumerate(HOTELS):
                 count += await _list_hotel(uow, p, hotel_id, f"{p.partner_id.upper()}-{index + 1}", now)
-                opened = await deliveries.merge_change(uow, p.partner_id, hotel_id, now.date(),
-                                                       now.date() + timedelta(days=365), 0, now)
-                if opened:
+                for opened, _ in await deliveries.merge_change(uow, [p.partner_id], hotel_id, now.date(),
+                                                               now.date() + timedelta(days=365), 0, now):
                     await outbound.announce(uow, None, opened, p.partner_id, hotel_id)
         await uow.commit()
     return count

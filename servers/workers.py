@@ -15,6 +15,7 @@ from servers.inventory.webhooks import bare_webhook_app, create_webhook_app, sta
 from servers.messaging import create_bus
 from servers.partner import outbound
 from servers.partner.ota_http import add_partner_routes
+from servers.partner.sender import DeliveryWorker
 from servers.runtime.jobs import BackgroundJobs
 
 log = logging.getLogger("hotelagg.workers")
@@ -58,12 +59,19 @@ async def start_jobs(parts, services, running, webhook_port: int | None) -> Back
 async def start_partner_bus(parts, running=None) -> None:
     """Consumes partner deliveries in this process (and lets its transactions wake the bus at once)."""
     bus = create_bus(parts.settings, parts.db)
-    bus.register(outbound.TOPIC, outbound.DeliveryWorker(parts.db, bus, parts.limiter, parts.partner_clients).handle)
+    worker = DeliveryWorker(parts.db, bus, parts.limiter, parts.partner_clients)
+    bus.register(outbound.TOPIC, worker.handle)
     await bus.start()
     parts.partner_bus = bus
-    if running is not None:
+
+    async def stop() -> None:
         # A delivery cut short is safe (its lease runs out, its message comes back): never hold up a shutdown.
-        running.on_stop.append(lambda: bus.stop(grace=PARTNER_STOP_GRACE_SECONDS))
+        await bus.stop(grace=PARTNER_STOP_GRACE_SECONDS)
+        await worker.stop()
+
+    parts.stop_partner_bus = stop
+    if running is not None:
+        running.on_stop.append(stop)
 
 
 async def run_worker(settings, name: str, once: bool) -> None:
@@ -87,8 +95,8 @@ async def run_worker(settings, name: str, once: bool) -> None:
             await start_partner_bus(parts)
             await wait_for_signal()
         finally:
-            if parts.partner_bus is not None:
-                await parts.partner_bus.stop()
+            if parts.stop_partner_bus is not None:
+                await parts.stop_partner_bus()
             await parts.close()
         return
     job, interval = _job(parts, name)

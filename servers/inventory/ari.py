@@ -79,16 +79,16 @@ async def load_nights(
 
 async def update_inventory(
     uow: UnitOfWork,
-    hotel_id: str,
-    code: str,
+    room_type: Row,
     start: date,
     end: date,
     patch: NightsPatch,
     expected_etag: str,
     now: datetime,
-) -> tuple[int, list[Night]]:
-    """Applies the patch to every night of [start, end) in one statement, or to none."""
-    room_type = await find_room_type(uow.connection, hotel_id, code)
+) -> list[Night]:
+    """Applies the patch to every night of [start, end) of `room_type` (find_room_type's row) in one
+    statement, or to none."""
+    hotel_id = room_type.hotel_id
     if room_type.channel_manager_id is not None:
         raise failed_precondition(
             "CHANNEL_MANAGED_HOTEL",
@@ -103,7 +103,28 @@ async def update_inventory(
     by_night = {n.night: n for n in current}
     updated = [apply_patch(by_night.get(d), d, patch, room_type.total_rooms) for d in nights_between(start, end)]
     await _write_nights(uow, room_type.id, hotel_id, updated, now)
-    return room_type.id, updated
+    return updated
+
+
+def _upsert_nights(is_sqlite: bool):
+    """Built once per dialect and run with one parameter set per night: SQLAlchemy caches its compiled
+    form (a `.values([...])` per call was compiled again every time, ~1 ms of a one-night update) and
+    sends the nights as one multi-row INSERT ... RETURNING ("insertmanyvalues")."""
+    statement = insert_on_conflict(inventory, is_sqlite)
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=[inventory.c.room_type_id, inventory.c.night],
+        set_={
+            name: excluded[name]
+            for name in ("total", "available", "price_minor", "min_stay", "max_stay", "closed_to_arrival",
+                         "closed_to_departure", "stop_sell", "version", "updated_at")
+        },
+        # Holds move `held` and `available` concurrently; a version that moved means our read is stale.
+        where=inventory.c.version + 1 == excluded.version,
+    ).returning(inventory.c.night)
+
+
+_UPSERT_NIGHTS = {is_sqlite: _upsert_nights(is_sqlite) for is_sqlite in (False, True)}
 
 
 async def _write_nights(uow: UnitOfWork, room_type_id: int, hotel_id: str, nights: list[Night], now: datetime) -> None:
@@ -118,20 +139,8 @@ async def _write_nights(uow: UnitOfWork, room_type_id: int, hotel_id: str, night
         }
         for n in nights
     ]
-    statement = insert_on_conflict(inventory, uow.is_sqlite).values(rows)
-    excluded = statement.excluded
-    statement = statement.on_conflict_do_update(
-        index_elements=[inventory.c.room_type_id, inventory.c.night],
-        set_={
-            name: excluded[name]
-            for name in ("total", "available", "price_minor", "min_stay", "max_stay", "closed_to_arrival",
-                         "closed_to_departure", "stop_sell", "version", "updated_at")
-        },
-        # Holds move `held` and `available` concurrently; a version that moved means our read is stale.
-        where=inventory.c.version + 1 == excluded.version,
-    ).returning(inventory.c.night)
     # RETURNING, not rowcount: drivers report -1 for multi-row inserts.
-    written = (await uow.connection.execute(statement)).all()
+    written = (await uow.connection.execute(_UPSERT_NIGHTS[uow.is_sqlite], rows)).all()
     if len(written) != len(rows):
         raise aborted("CONCURRENT_UPDATE", "another change to these nights won; try again", hotel_id=hotel_id)
 

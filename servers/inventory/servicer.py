@@ -113,14 +113,12 @@ class InventoryServicer(HoldRpcs, SyncRpcs, PartnerRpcs, inventory_pb2_grpc.Inve
                 raise Violations().add(
                     "price.currency_code", f"must be the hotel's currency, {room_type.currency_code}"
                 ).error()
-            room_type_id, nights = await ari.update_inventory(
-                uow, request.hotel_id, request.room_type_code, start, end, patch, request.etag, _now()
-            )
+            nights = await ari.update_inventory(uow, room_type, start, end, patch, request.etag, _now())
             await self._announce(uow, request.hotel_id, request.room_type_code, room_type.currency_code,
                            changes.DIRECT_UPDATE, nights)
             return pb.UpdateInventoryResponse(
                 nights=[mapping.night_proto(n, room_type.currency_code) for n in nights],
-                etag=domain.range_etag(room_type_id, nights),
+                etag=domain.range_etag(room_type.id, nights),
             )
 
         return await self.idempotency.run(SCOPE + "UpdateInventory", request, pb.UpdateInventoryResponse, work)

@@ -12,22 +12,26 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, desc, or_, select, text, update
+from sqlalchemy import and_, case, desc, literal, or_, select, text, union_all, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servers.partner.domain import DELIVERED, OPEN, PARKED, PENDING, RETRYING
 from servers.runtime.errors import not_found
 from servers.storage.database import Database, UnitOfWork
-from servers.storage.tables import OPEN_DELIVERY, deliveries, hotels, inventory, listings, room_types
+from servers.storage.tables import OPEN_DELIVERY, deliveries, hotels, inventory, listings
+from servers.storage.types import UtcDateTime
 from servers.storage.upsert import insert_on_conflict
 
 
 @dataclass(frozen=True)
-class Lease:
-    row: Row | None
-    # Seconds until another worker's lease runs out (row is None then); 0: nothing left to send.
-    busy_for: float = 0.0
+class Round:
+    """Several deliveries leased at once, with what to send for each."""
+
+    leased: dict[str, Row]  # delivery id → its row, now leased to us
+    ari: dict[str, list[Row]]  # delivery id → its window's nights, by property, room, night
+    # Delivery id → seconds until another worker's lease on it runs out. Ids in neither: nothing to send.
+    busy_for: dict[str, float]
 
 
 async def partners_listing(conn: AsyncConnection, hotel_id: str) -> list[str]:
@@ -35,29 +39,44 @@ async def partners_listing(conn: AsyncConnection, hotel_id: str) -> list[str]:
     return list((await conn.execute(query)).scalars())
 
 
-async def merge_change(uow: UnitOfWork, partner_id: str, hotel_id: str, start: date, end: date,
-                       changes: int, now: datetime) -> str | None:
-    """Adds nights to the open delivery (or opens one); returns its id when it needs a message sent."""
-    key = str(uuid.uuid4())
-    statement = insert_on_conflict(deliveries, uow.is_sqlite).values(
-        id=str(uuid.uuid4()), partner_id=partner_id, hotel_id=hotel_id, status=PENDING, change_count=changes,
-        idempotency_key=key, window_start=start, window_end=end, created_at=now, updated_at=now)
-    merged = statement.on_conflict_do_update(
+def _merge_statement(is_sqlite: bool):
+    """Built once per dialect, run with one parameter set per partner (one round trip for them all)."""
+    statement = insert_on_conflict(deliveries, is_sqlite)
+    new = statement.excluded
+    return statement.on_conflict_do_update(
         index_elements=[deliveries.c.partner_id, deliveries.c.hotel_id], index_where=text(OPEN_DELIVERY),
         set_={
-            "change_count": deliveries.c.change_count + changes,
-            "window_start": case((deliveries.c.window_start <= start, deliveries.c.window_start), else_=start),
-            "window_end": case((deliveries.c.window_end >= end, deliveries.c.window_end), else_=end),
+            "change_count": deliveries.c.change_count + new.change_count,
+            "window_start": case((deliveries.c.window_start <= new.window_start, deliveries.c.window_start),
+                                 else_=new.window_start),
+            "window_end": case((deliveries.c.window_end >= new.window_end, deliveries.c.window_end),
+                               else_=new.window_end),
             "version": deliveries.c.version + 1,
-            "updated_at": now,
+            "updated_at": new.updated_at,
         },
-    ).returning(deliveries.c.id, deliveries.c.status, deliveries.c.idempotency_key)
-    row = (await uow.connection.execute(merged)).one()
-    if row.idempotency_key == key:
-        return row.id  # opened now
-    if row.status == PARKED:
-        return await rearm(uow, row.id, now)  # a fresh change is a fresh reason to try
-    return None
+    ).returning(deliveries.c.id, deliveries.c.partner_id, deliveries.c.status, deliveries.c.idempotency_key)
+
+
+_MERGE = {is_sqlite: _merge_statement(is_sqlite) for is_sqlite in (False, True)}
+
+
+async def merge_change(uow: UnitOfWork, partner_ids: list[str], hotel_id: str, start: date, end: date,
+                       changes: int, now: datetime) -> list[tuple[str, str]]:
+    """Adds nights to each partner's open delivery for the hotel (or opens one); returns the (delivery
+    id, partner id)s that need a message sent: the ones opened now and the parked ones re-armed."""
+    if not partner_ids:
+        return []
+    opened_keys = {str(uuid.uuid4()) for _ in partner_ids}
+    rows = [dict(id=str(uuid.uuid4()), partner_id=partner_id, hotel_id=hotel_id, status=PENDING,
+                 change_count=changes, idempotency_key=key, window_start=start, window_end=end, created_at=now,
+                 updated_at=now) for partner_id, key in zip(partner_ids, opened_keys)]
+    to_send = []
+    for row in (await uow.connection.execute(_MERGE[uow.is_sqlite], rows)).all():
+        if row.idempotency_key in opened_keys:
+            to_send.append((row.id, row.partner_id))
+        elif row.status == PARKED and await rearm(uow, row.id, now) is not None:
+            to_send.append((row.id, row.partner_id))  # a fresh change is a fresh reason to try
+    return to_send
 
 
 async def rearm(uow: UnitOfWork, delivery_id: str, now: datetime) -> str | None:
@@ -69,58 +88,91 @@ async def rearm(uow: UnitOfWork, delivery_id: str, now: datetime) -> str | None:
     return delivery_id if result.rowcount == 1 else None
 
 
-async def lease(db: Database, delivery_id: str, now: datetime, seconds: float) -> Lease:
+async def lease_round(db: Database, delivery_ids: list[str], now: datetime, seconds: float) -> Round:
+    """Leases every delivery of `delivery_ids` that is open and not leased, and reads what each must send,
+    in one transaction."""
+    ids = list(dict.fromkeys(delivery_ids))
     async with db.unit_of_work() as uow:
-        result = await uow.connection.execute(
+        conn = uow.connection
+        leased = {r.id: r for r in await conn.execute(
             update(deliveries)
-            .where(deliveries.c.id == delivery_id, deliveries.c.status.in_((PENDING, RETRYING)),
+            .where(deliveries.c.id.in_(ids), deliveries.c.status.in_((PENDING, RETRYING)),
                    or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now))
             .values(lease_until=now + timedelta(seconds=seconds))
-            .returning(deliveries))
-        row = result.first()
+            .returning(deliveries))}
+        busy_for = {}
+        others = [i for i in ids if i not in leased]
+        if others:
+            for r in await conn.execute(select(deliveries.c.id, deliveries.c.status, deliveries.c.lease_until)
+                                        .where(deliveries.c.id.in_(others))):
+                if r.status in (PENDING, RETRYING) and r.lease_until is not None:
+                    busy_for[r.id] = max((r.lease_until - now).total_seconds(), 0.0) + 0.05
+        ari = await _read_windows(conn, list(leased.values()))
         await uow.commit()
-    if row is not None:
-        return Lease(row)
-    async with db.reading_primary() as conn:
-        current = (await conn.execute(select(deliveries.c.status, deliveries.c.lease_until)
-                                      .where(deliveries.c.id == delivery_id))).first()
-    if current is None or current.status not in (PENDING, RETRYING) or current.lease_until is None:
-        return Lease(None)
-    return Lease(None, busy_for=max((current.lease_until - now).total_seconds(), 0.0) + 0.05)
+    return Round(leased, ari, busy_for)
 
 
-async def read_ari(conn: AsyncConnection, partner_id: str, hotel_id: str, start: date, end: date) -> list[Row]:
-    """Every night of the window for the partner's active listings of the hotel, by property, room, night."""
-    query = (
-        select(listings.c.partner_property_code, listings.c.partner_room_code, hotels.c.currency_code,
-               inventory.c.night, inventory.c.available, inventory.c.held, inventory.c.price_minor,
-               inventory.c.min_stay, inventory.c.max_stay, inventory.c.closed_to_arrival,
-               inventory.c.closed_to_departure, inventory.c.stop_sell)
-        .join(room_types, room_types.c.id == listings.c.room_type_id)
+_ARI_COLUMNS = (listings.c.partner_property_code, listings.c.partner_room_code, hotels.c.currency_code,
+                inventory.c.night, inventory.c.available, inventory.c.held, inventory.c.price_minor,
+                inventory.c.min_stay, inventory.c.max_stay, inventory.c.closed_to_arrival,
+                inventory.c.closed_to_departure, inventory.c.stop_sell)
+
+
+def _window(delivery: Row):
+    """One delivery's nights for its partner's active listings of its hotel (each window on its own index
+    range: an OR of windows would read every night of each room type)."""
+    return (
+        select(literal(delivery.id).label("delivery_id"), *_ARI_COLUMNS)
         .join(hotels, hotels.c.id == listings.c.hotel_id)
         .join(inventory, and_(inventory.c.room_type_id == listings.c.room_type_id,
-                              inventory.c.night >= start, inventory.c.night < end))
-        .where(listings.c.partner_id == partner_id, listings.c.hotel_id == hotel_id, listings.c.active)
-        .order_by(listings.c.partner_property_code, listings.c.partner_room_code, inventory.c.night)
+                              inventory.c.night >= delivery.window_start, inventory.c.night < delivery.window_end))
+        .where(listings.c.partner_id == delivery.partner_id, listings.c.hotel_id == delivery.hotel_id,
+               listings.c.active)
     )
-    return list((await conn.execute(query)).all())
 
 
-async def finish(db: Database, delivery: Row, requests: int, now: datetime) -> bool:
-    """Delivered, unless a change came in while sending (then it stays open for the next round)."""
+async def _read_windows(conn: AsyncConnection, leased: list[Row]) -> dict[str, list[Row]]:
+    found: dict[str, list[Row]] = {d.id: [] for d in leased}
+    if not leased:
+        return found
+    query = _window(leased[0]) if len(leased) == 1 else union_all(*(_window(d) for d in leased))
+    for row in await conn.execute(query):
+        found[row.delivery_id].append(row)
+    for rows in found.values():
+        rows.sort(key=lambda r: (r.partner_property_code, r.partner_room_code, r.night))
+    return found
+
+
+async def finish_round(db: Database, sent: dict[str, tuple[Row, int]], released: dict[str, datetime],
+                       now: datetime) -> set[str]:
+    """Closes a round in one transaction. `sent`: delivery id → (its leased row, requests sent); each is
+    delivered unless a change came in while it was on the wire (then it stays open, leased to nobody,
+    for the next round). `released`: delivery id → when to try again (rate limit): leased to nobody.
+    Returns the ids delivered."""
+    delivered: set[str] = set()
     async with db.unit_of_work() as uow:
-        done = await uow.connection.execute(
-            update(deliveries).where(deliveries.c.id == delivery.id, deliveries.c.version == delivery.version)
-            .values(status=DELIVERED, delivered_at=now, lease_until=None, next_attempt_at=None, last_error=None,
-                    attempt_count=deliveries.c.attempt_count + 1,
-                    requests_sent=deliveries.c.requests_sent + requests, updated_at=now))
-        if done.rowcount == 0:
-            await uow.connection.execute(
-                update(deliveries).where(deliveries.c.id == delivery.id)
-                .values(attempt_count=deliveries.c.attempt_count + 1, lease_until=None,
-                        requests_sent=deliveries.c.requests_sent + requests, updated_at=now))
+        conn = uow.connection
+        if sent:
+            added = deliveries.c.requests_sent + case({i: n for i, (_, n) in sent.items()}, value=deliveries.c.id,
+                                                      else_=0)
+            versions = case({i: row.version for i, (row, _) in sent.items()}, value=deliveries.c.id)
+            delivered = set((await conn.execute(
+                update(deliveries).where(deliveries.c.id.in_(list(sent)), deliveries.c.version == versions)
+                .values(status=DELIVERED, delivered_at=now, lease_until=None, next_attempt_at=None, last_error=None,
+                        attempt_count=deliveries.c.attempt_count + 1, requests_sent=added, updated_at=now)
+                .returning(deliveries.c.id))).scalars())
+            again = [i for i in sent if i not in delivered]
+            if again:
+                await conn.execute(update(deliveries).where(deliveries.c.id.in_(again)).values(
+                    attempt_count=deliveries.c.attempt_count + 1, lease_until=None, requests_sent=added,
+                    updated_at=now))
+        if released:
+            await conn.execute(update(deliveries).where(deliveries.c.id.in_(list(released))).values(
+                lease_until=None, updated_at=now,
+                next_attempt_at=case({i: literal(at, UtcDateTime()) for i, at in released.items()},
+                                     value=deliveries.c.id)))
         await uow.commit()
-    return done.rowcount == 1
+    return delivered
 
 
 async def record_failure(uow: UnitOfWork, delivery_id: str, status: str, error: str, retry_at: datetime | None,

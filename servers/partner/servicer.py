@@ -166,8 +166,7 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
         return await self.idempotency.run(scope, request, pb.SyncListingResponse, work)
 
     async def _push_window(self, uow: UnitOfWork, partner_id: str, hotel_id: str, start, end, now) -> None:
-        delivery_id = await deliveries.merge_change(uow, partner_id, hotel_id, start, end, 0, now)
-        if delivery_id is not None:
+        for delivery_id, _ in await deliveries.merge_change(uow, [partner_id], hotel_id, start, end, 0, now):
             await outbound.announce(uow, self.bus_of(), delivery_id, partner_id, hotel_id)
 
     def _next(self, rows, limit: int, kind: str, filters: dict, position) -> str:

@@ -1,0 +1,222 @@
+"""The delivery worker: sends open deliveries to partners in rounds, a partner at a time.
+
+The bus hands it one message per delivery to send, many at once. Messages for a partner wait for that
+partner's next round; a round leases all of them and reads what each must send in one transaction,
+sends them side by side (each within the partner's per-property rate), and closes them all in one more.
+So the database work of a delivery shrinks with the traffic, and one slow partner never holds up
+another's rounds. A message is settled (acked) only when its delivery is done with: delivered, handed
+to a later message, or failed (the bus retries or parks it).
+
+Per delivery, as before rounds: a rate-limit wait of a few seconds is waited out in this process (the
+lease let go, so changes keep merging and the next round reads them); a longer one, or a partner's
+429, becomes a delayed message; no answer or a 5xx raises (the bus's delay tiers, then parking); a
+refusal for good parks at once; a change that came in while the delivery was on the wire sends it
+again in the next round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy.engine import Row
+
+from clients.partners import PartnerRateLimited, PartnerRejected
+from servers.messaging.bus import Bus, Permanent, describe
+from servers.messaging.outbox import Message
+from servers.partner import deliveries, store
+from servers.partner.domain import PARKED, RETRYING
+from servers.partner.outbound import PartnerClients, announce, ari_updates
+from servers.partner.rate_limit import RateLimiter, spaced
+from servers.storage.database import Database
+
+log = logging.getLogger("hotelagg.partner.sender")
+
+LEASE_SECONDS = 30.0
+ROUND_SIZE = 64
+# Rate-limit waits up to this long keep their message in hand; longer ones go back to the bus.
+WAIT_IN_PROCESS_SECONDS = 3.0
+# Partners are read again after this long (their endpoint, protocol and rate rarely change).
+PARTNER_TTL_SECONDS = 5.0
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(eq=False)
+class _Ask:
+    """One bus message: a delivery to send, and the handler waiting for its outcome."""
+
+    message: Message
+    outcome: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+    @property
+    def delivery_id(self) -> str:
+        return str(self.message.payload.get("delivery_id", ""))
+
+    @property
+    def partner_id(self) -> str:
+        return str(self.message.payload.get("partner_id", ""))
+
+    @property
+    def hotel_id(self) -> str:
+        return str(self.message.payload.get("hotel_id", ""))
+
+    def settle(self, error: BaseException | None = None) -> None:
+        if not self.outcome.done():
+            self.outcome.set_result(None) if error is None else self.outcome.set_exception(error)
+
+
+@dataclass
+class _Sent:
+    """What became of one leased delivery in a round."""
+
+    requests: int = 0
+    wait: float = 0.0  # > 0: the partner's rate says not yet
+
+
+class DeliveryWorker:
+    def __init__(self, db: Database, bus: Bus, limiter: RateLimiter, clients: PartnerClients) -> None:
+        self.db, self.bus, self.limiter, self.clients = db, bus, limiter, clients
+        self._waiting: dict[str, list[_Ask]] = {}
+        self._rounds: dict[str, asyncio.Task] = {}
+        self._partners: dict[str, tuple[float, Row]] = {}
+        self._timers: set[asyncio.TimerHandle] = set()
+
+    async def handle(self, message: Message) -> None:
+        """The bus handler: returns once the message's delivery is done with; raises to have it retried."""
+        ask = _Ask(message)
+        self._queue(ask)
+        await ask.outcome
+
+    async def stop(self) -> None:
+        """Stops rounds still running (after the bus stopped: their messages were not acked)."""
+        for timer in self._timers:
+            timer.cancel()
+        rounds = list(self._rounds.values())
+        for task in rounds:
+            task.cancel()
+        await asyncio.gather(*rounds, return_exceptions=True)
+
+    def _queue(self, ask: _Ask) -> None:
+        partner_id = ask.partner_id
+        self._waiting.setdefault(partner_id, []).append(ask)
+        if partner_id not in self._rounds:
+            self._rounds[partner_id] = asyncio.create_task(self._serve(partner_id), name=f"partner-{partner_id}")
+
+    def _queue_later(self, ask: _Ask, seconds: float) -> None:
+        def queue() -> None:
+            self._timers.discard(timer)
+            self._queue(ask)
+        timer = asyncio.get_running_loop().call_later(seconds, queue)
+        self._timers.add(timer)
+
+    async def _serve(self, partner_id: str) -> None:
+        """Rounds for one partner until nothing of it waits."""
+        try:
+            while self._waiting.get(partner_id):
+                batch = self._waiting[partner_id][:ROUND_SIZE]
+                del self._waiting[partner_id][:ROUND_SIZE]
+                try:
+                    await self._round(batch)
+                except Exception as error:  # noqa: BLE001 - the database or Redis away: the bus retries each
+                    for ask in batch:
+                        ask.settle(error)
+        finally:
+            self._rounds.pop(partner_id, None)
+            if not self._waiting.get(partner_id):
+                self._waiting.pop(partner_id, None)
+
+    async def _round(self, batch: list[_Ask]) -> None:
+        leases = await deliveries.lease_round(self.db, [a.delivery_id for a in batch], _now(), LEASE_SECONDS)
+        carrying: dict[str, _Ask] = {}
+        for ask in batch:
+            if ask.delivery_id in leases.leased and ask.delivery_id not in carrying:
+                carrying[ask.delivery_id] = ask
+            elif ask.delivery_id in leases.busy_for and ask.delivery_id not in leases.leased:
+                # Another worker has it; look again once its lease is over (changes may come after its send).
+                await self._later(None, ask, leases.busy_for[ask.delivery_id])
+                ask.settle()
+            else:
+                ask.settle()  # delivered already, or carried by another message of this round
+        if not carrying:
+            return
+        outcomes = await asyncio.gather(*(
+            self._send(ask, leases.leased[i], leases.ari[i]) for i, ask in carrying.items()))
+        sent = {i: (leases.leased[i], o.requests) for i, o in zip(carrying, outcomes) if o is not None and not o.wait}
+        now = _now()
+        released = {i: now + timedelta(seconds=o.wait) for i, o in zip(carrying, outcomes) if o is not None and o.wait}
+        delivered = await deliveries.finish_round(self.db, sent, released, now)
+        for delivery_id, ask in carrying.items():
+            if delivery_id in delivered:
+                ask.settle()
+            elif delivery_id in sent:
+                self._queue(ask)  # changed while on the wire: again, with what it is now
+            elif delivery_id in released:
+                self._queue_later(ask, (released[delivery_id] - now).total_seconds())
+
+    async def _send(self, ask: _Ask, delivery: Row, ari: list[Row]) -> _Sent | None:
+        """Sends one leased delivery; None when it failed (recorded, and the ask settled with the error)."""
+        partner = await self._partner(delivery.partner_id)
+        updates = ari_updates(ari, f"{delivery.idempotency_key}:{delivery.version}")
+        cost = sum(2 if partner.protocol == "ota_xml" else 1 for _ in updates)
+        if cost:
+            wait = await self.limiter.acquire(f"partner-out:{partner.id}:{delivery.hotel_id}",
+                                              *spaced(partner.requests_per_minute, cost), cost=cost)
+            if wait > WAIT_IN_PROCESS_SECONDS:
+                await self._later(delivery, ask, wait)
+                ask.settle()
+                return None
+            if wait > 0:
+                return _Sent(wait=wait)
+        client = await self.clients.get(partner)
+        try:
+            requests = 0
+            for update in updates:
+                requests += (await client.send_ari(update)).requests
+            return _Sent(requests)
+        except PartnerRateLimited as error:
+            await self._later(delivery, ask, error.retry_after, error=describe(error))
+            ask.settle()
+        except PartnerRejected as error:
+            await self._failed(delivery, PARKED, error, None)
+            ask.settle(Permanent(str(error)))
+        except Exception as error:  # noqa: BLE001 - no answer or a 5xx: the bus's delay tiers
+            delay = self.bus.policy.delay_after(ask.message.attempt)
+            await self._failed(delivery, RETRYING if delay is not None else PARKED, error, delay)
+            ask.settle(error)
+        return None
+
+    async def _partner(self, partner_id: str) -> Row:
+        known = self._partners.get(partner_id)
+        if known is not None and known[0] > time.monotonic():
+            return known[1]
+        async with self.db.reading_primary() as conn:
+            row = await store.get_partner(conn, partner_id)
+        self._partners[partner_id] = (time.monotonic() + PARTNER_TTL_SECONDS, row)
+        return row
+
+    async def _later(self, delivery: Row | None, ask: _Ask, seconds: float, error: str | None = None) -> None:
+        """A new message for the delivery in `seconds` (its lease let go meanwhile, so changes keep merging)."""
+        now = _now()
+        retry_at = now + timedelta(seconds=seconds)
+        async with self.db.unit_of_work() as uow:
+            if delivery is not None:
+                await deliveries.record_failure(uow, delivery.id, RETRYING, error, retry_at, now, attempt=False) \
+                    if error is not None else await deliveries.release(uow, delivery.id, retry_at, now)
+            await announce(uow, self.bus, ask.delivery_id, ask.partner_id, ask.hotel_id, delay_seconds=seconds)
+            await uow.commit()
+
+    async def _failed(self, delivery: Row, status: str, error: BaseException, delay: float | None) -> None:
+        now = _now()
+        retry_at = now + timedelta(seconds=delay) if delay is not None else None
+        async with self.db.unit_of_work() as uow:
+            await deliveries.record_failure(uow, delivery.id, status, describe(error), retry_at, now)
+            await uow.commit()
+        log.warning("delivery to partner failed", extra={
+            "delivery_id": delivery.id, "partner_id": delivery.partner_id, "status": status,
+            "error": describe(error)})
