@@ -1,0 +1,109 @@
+"""A delivery round's database work on both backends: merging changes, leasing and reading many
+deliveries at once, and closing them with the version check that keeps a partner from missing a change."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest_asyncio
+from sqlalchemy import insert, select
+
+from servers.partner import deliveries
+from servers.partner.domain import DELIVERED, PENDING
+from servers.storage.tables import deliveries as deliveries_table
+from servers.storage.tables import inventory, listings, partners
+from tests.integration.rows import NIGHT, NOW, add_room_type, night_row
+
+HOTELS = ("round-hotel-a", "round-hotel-b", "round-hotel-c")
+PARTNERS = ("round-json", "round-ota")
+
+
+@pytest_asyncio.fixture
+async def listed(db) -> dict[str, int]:
+    """Three hotels with five nights each, every one listed on both partners; hotel id → room type id."""
+    rooms = {hotel: await add_room_type(db, hotel, "DBL") for hotel in HOTELS}
+    async with db.unit_of_work() as uow:
+        for partner_id in PARTNERS:
+            await uow.connection.execute(insert(partners).values(
+                id=partner_id, name=partner_id, protocol="json_rest", endpoint_url="http://127.0.0.1:9",
+                api_key_hash=uuid.uuid4().hex, api_key_prefix="hpk_x", requests_per_minute=60,
+                inbound_requests_per_minute=60, created_at=NOW, updated_at=NOW))
+            for i, (hotel, room_type_id) in enumerate(rooms.items()):
+                await uow.connection.execute(insert(listings).values(
+                    id=str(uuid.uuid4()), partner_id=partner_id, hotel_id=hotel, room_type_id=room_type_id,
+                    partner_property_code=f"P{i}", partner_room_code="ROOM", created_at=NOW, updated_at=NOW))
+        for hotel, room_type_id in rooms.items():
+            await uow.connection.execute(insert(inventory), [
+                night_row(room_type_id, NIGHT + timedelta(days=n), hotel, price_minor=1000 + n) for n in range(5)])
+        await uow.commit()
+    return rooms
+
+
+async def _change(db, hotel: str, first: int, last: int, partner_ids=PARTNERS) -> list[tuple[str, str]]:
+    async with db.unit_of_work() as uow:
+        opened = await deliveries.merge_change(uow, list(partner_ids), hotel, NIGHT + timedelta(days=first),
+                                               NIGHT + timedelta(days=last + 1), 1, NOW)
+        await uow.commit()
+    return opened
+
+
+async def _rows(db) -> dict[tuple[str, str], object]:
+    async with db.reading() as conn:
+        return {(r.partner_id, r.hotel_id): r for r in await conn.execute(select(deliveries_table))}
+
+
+async def test_changes_merge_into_one_open_delivery_per_partner_and_hotel(db, listed):
+    opened = await _change(db, HOTELS[0], 1, 1)
+    assert sorted(p for _, p in opened) == sorted(PARTNERS)
+    assert await _change(db, HOTELS[0], 3, 4) == []  # merged: nothing new to announce
+    rows = await _rows(db)
+    assert len(rows) == 2
+    for partner_id in PARTNERS:
+        row = rows[(partner_id, HOTELS[0])]
+        assert (row.status, row.change_count, row.version) == (PENDING, 2, 2)
+        assert (row.window_start, row.window_end) == (NIGHT + timedelta(days=1), NIGHT + timedelta(days=5))
+
+
+async def test_a_round_leases_and_reads_many_deliveries_at_once_and_only_once(db, listed):
+    await _change(db, HOTELS[0], 0, 1)
+    await _change(db, HOTELS[1], 2, 2)
+    await _change(db, HOTELS[2], 3, 4, partner_ids=PARTNERS[:1])
+    ids = {key: row.id for key, row in (await _rows(db)).items()}
+    json_ids = [ids[(PARTNERS[0], h)] for h in HOTELS]
+
+    first = await deliveries.lease_round(db, [*json_ids, json_ids[0], "no-such-delivery"], NOW, 30)
+    assert sorted(first.leased) == sorted(json_ids)
+    nights = {i: [(r.partner_property_code, r.night, r.price_minor) for r in rows] for i, rows in first.ari.items()}
+    assert nights[json_ids[0]] == [("P0", NIGHT, 1000), ("P0", NIGHT + timedelta(days=1), 1001)]
+    assert nights[json_ids[1]] == [("P1", NIGHT + timedelta(days=2), 1002)]
+    assert nights[json_ids[2]] == [("P2", NIGHT + timedelta(days=3), 1003), ("P2", NIGHT + timedelta(days=4), 1004)]
+
+    second = await deliveries.lease_round(db, json_ids, NOW + timedelta(seconds=10), 30)
+    assert second.leased == {}
+    assert {i: round(s) for i, s in second.busy_for.items()} == {i: 20 for i in json_ids}
+
+
+async def test_closing_a_round_delivers_only_what_did_not_change_on_the_wire(db, listed):
+    for hotel in HOTELS:
+        await _change(db, hotel, 0, 0, partner_ids=PARTNERS[:1])
+    round_ = await deliveries.lease_round(db, [r.id for r in (await _rows(db)).values()], NOW, 30)
+    by_hotel = {row.hotel_id: row for row in round_.leased.values()}
+    await _change(db, HOTELS[1], 2, 2, partner_ids=PARTNERS[:1])  # while the round is on the wire
+    retry_at = NOW + timedelta(seconds=2)
+
+    sent = {by_hotel[h].id: (by_hotel[h], n) for h, n in ((HOTELS[0], 1), (HOTELS[1], 2))}
+    delivered = await deliveries.finish_round(db, sent, {by_hotel[HOTELS[2]].id: retry_at}, NOW)
+
+    assert delivered == {by_hotel[HOTELS[0]].id}
+    rows = {hotel: row for (_, hotel), row in (await _rows(db)).items()}
+    assert (rows[HOTELS[0]].status, rows[HOTELS[0]].requests_sent, rows[HOTELS[0]].lease_until) == (DELIVERED, 1, None)
+    changed = rows[HOTELS[1]]
+    assert (changed.status, changed.requests_sent, changed.attempt_count, changed.lease_until) == (PENDING, 2, 1, None)
+    assert (changed.window_start, changed.window_end) == (NIGHT, NIGHT + timedelta(days=3))
+    waiting = rows[HOTELS[2]]
+    assert (waiting.status, waiting.lease_until, waiting.next_attempt_at) == (PENDING, None, retry_at)
+    assert (waiting.attempt_count, waiting.requests_sent) == (0, 0)
+
+    again = await deliveries.lease_round(db, [changed.id], NOW + timedelta(seconds=1), 30)
+    assert [r.night for r in again.ari[changed.id]] == [NIGHT + timedelta(days=n) for n in range(3)]
