@@ -63,12 +63,14 @@ class Gate:
             if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), self._operator_token):
                 raise unauthenticated("BAD_CREDENTIALS", "the operator token is not valid")
             return Caller(None)
-        api_key = headers.get("x-api-key", "")
-        if not api_key:
-            raise unauthenticated("CREDENTIALS_REQUIRED", "send x-api-key (partners) or authorization: Bearer (operators)")
-        return Caller(await self.partner_for_key(api_key))
+        return Caller(await self.partner_for_key(
+            headers.get("x-api-key", ""), "send x-api-key (partners) or authorization: Bearer (operators)"))
 
-    async def partner_for_key(self, api_key: str) -> Row:
+    async def partner_for_key(self, api_key: str, missing: str) -> Row:
+        """The partner whose key this is: CREDENTIALS_REQUIRED (with `missing` as message) for no key at all,
+        BAD_CREDENTIALS for a key that is not a partner's, RATE_LIMITED over its inbound rate."""
+        if not api_key:
+            raise unauthenticated("CREDENTIALS_REQUIRED", missing)
         partner = await self._lookup(domain.key_hash(api_key))
         if partner is None:
             raise unauthenticated("BAD_CREDENTIALS", "the API key is not valid")

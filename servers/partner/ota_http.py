@@ -59,7 +59,8 @@ def add_partner_routes(app: web.Application, gate: Gate, reservations: Reservati
     async def receive(request: web.Request) -> web.Response:
         echo: str | None = None
         try:
-            partner = await gate.partner_for_key(request.headers.get("X-Api-Key", ""))
+            partner = await gate.partner_for_key(request.headers.get("X-Api-Key", ""),
+                                                 "send the partner's API key in the X-Api-Key header")
             if partner.id != request.match_info["partner_id"]:
                 raise not_found("PARTNER_NOT_FOUND", f"partner {request.match_info['partner_id']}")
             if (request.content_length or 0) > MAX_BODY:

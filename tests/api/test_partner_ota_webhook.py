@@ -66,13 +66,23 @@ async def test_booked_over_ota(server, channel, db):
     assert (late.booking_id, late.revision) == (booking.id, 2)
 
 
+async def _stored(db) -> dict[str, list[tuple]]:
+    """What a refused notification must leave alone."""
+    return {**await ledger_state(db),
+            **{name: [tuple(r) for r in await rows(db, name)] for name in ("idempotency_keys", "partners", "listings")},
+            "outbox": await count(db, "outbox")}
+
+
 async def test_credentials_and_codes(server, channel, db):
     listed = await listed_hotel(channel)
     body = build_res_notif_rq(NOTIF)
-    for key in (None, "", "hpk_wrong", listed.api_key[:-1]):
+    before = await _stored(db)
+    # No key at all (absent or empty) is told apart from a wrong one, as over gRPC.
+    for key, reason in ((None, "CREDENTIALS_REQUIRED"), ("", "CREDENTIALS_REQUIRED"), ("hpk_wrong", "BAD_CREDENTIALS"),
+                        (listed.api_key[:-1], "BAD_CREDENTIALS")):
         status, answer, _ = await _post(server, body, key)
-        assert (status, answer.success) == (401, False), key
-        assert [e.code for e in answer.errors] in (["CREDENTIALS_REQUIRED"], ["BAD_CREDENTIALS"])
+        assert (status, answer.success, [e.code for e in answer.errors]) == (401, False, [reason]), key
+    assert await _stored(db) == before
     # Another partner's path with this key: not found, exactly like a partner that does not exist.
     status, answer, _ = await _post(server, body, listed.api_key, partner_id="other")
     assert (status, [e.code for e in answer.errors]) == (404, ["PARTNER_NOT_FOUND"])
