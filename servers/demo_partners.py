@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import insert, select
 
-from servers.partner import deliveries, domain, outbound
+from servers.partner import deliveries, domain, outbound, store
 from servers.storage.database import Database
 from servers.storage.tables import listings, partners, room_types
 
@@ -42,12 +42,12 @@ async def seed_demo_partners(db: Database, partners_: list[DemoPartner]) -> int:
     async with db.unit_of_work() as uow:
         conn = uow.connection
         for p in partners_:
+            # Checked first: store.create_partner refuses an existing id, and a restart must pass over it.
             if (await conn.execute(select(partners.c.id).where(partners.c.id == p.partner_id))).first() is None:
-                await conn.execute(insert(partners).values(
-                    id=p.partner_id, name=f"Sandbox partner ({p.protocol})", protocol=p.protocol,
-                    endpoint_url=p.endpoint, api_key_hash=domain.key_hash(p.api_key),
-                    api_key_prefix=domain.key_prefix(p.api_key), requests_per_minute=120,
-                    inbound_requests_per_minute=600, created_at=now, updated_at=now))
+                await store.create_partner(uow, domain.NewPartner(
+                    partner_id=p.partner_id, name=f"Sandbox partner ({p.protocol})", protocol=p.protocol,
+                    endpoint_url=p.endpoint, requests_per_minute=120, inbound_requests_per_minute=600),
+                    domain.key_hash(p.api_key), domain.key_prefix(p.api_key), now)
             for index, hotel_id in enumerate(HOTELS):
                 count += await _list_hotel(uow, p, hotel_id, f"{p.partner_id.upper()}-{index + 1}", now)
                 for opened, _ in await deliveries.merge_change(uow, [p.partner_id], hotel_id, now.date(),

@@ -1,4 +1,6 @@
+import hashlib
 import json
+import sqlite3
 import time
 import urllib.request
 from datetime import datetime, timedelta, timezone
@@ -24,6 +26,7 @@ def start_run(workdir) -> ServerProcess:
                     sandbox_port=str(free_port()), sandbox_payments_port=str(free_port()),
                     sandbox_json_partner_port=str(free_port()), sandbox_ota_partner_port=str(free_port()))
     server = ServerProcess(["run"], workdir, port, env)
+    server.env = env
     server.partner_urls = [f"http://127.0.0.1:{env[f'HOTELAGG_SANDBOX_{kind}_PARTNER_PORT']}" for kind in ("JSON", "OTA")]
     return server
 
@@ -108,13 +111,35 @@ def test_sandbox_partners_get_the_lisbon_hotels_and_sell_them_back(embedded):
         time.sleep(0.3)
     assert [sorted(s) for s in stored] == [["SANDBOX-JSON-1", "SANDBOX-JSON-2"], ["SANDBOX-OTA-1", "SANDBOX-OTA-2"]]
     assert all(len(rooms["DBL"]) >= 365 for s in stored for rooms in s.values())
-    day = datetime.now(timezone.utc).date() + timedelta(days=20)
-    for url, code in zip(embedded.partner_urls, ("SANDBOX-JSON-1", "SANDBOX-OTA-1")):
+    _sell_through_sandbox_partners(embedded, datetime.now(timezone.utc).date() + timedelta(days=20))
+
+
+def _sell_through_sandbox_partners(server, day) -> None:
+    for url, code in zip(server.partner_urls, ("SANDBOX-JSON-1", "SANDBOX-OTA-1")):
         sold = admin(url + "/admin/reservations", "POST", dict(
             property_code=code, room_code="DBL", check_in=day.isoformat(),
             check_out=(day + timedelta(days=2)).isoformat(), rooms=1, guests=2, guest_name="Ada Lovelace",
             total_minor=22000, currency="EUR"))
         assert sold["notified"] and sold["booking_id"] and not sold["over_capacity"], sold
+
+
+def test_a_restart_on_the_same_database_keeps_the_demo_partners_and_their_keys(tmp_path):
+    with start_run(tmp_path) as first:
+        first.wait_serving()
+        assert first.terminate(timeout=GRACE_SECONDS + 2) == 0
+    # Same database, ports and keys: the partners exist already and are left alone, not created twice.
+    with ServerProcess(["run"], tmp_path, first.port, first.env) as again:
+        again.partner_urls = first.partner_urls
+        again.wait_serving()
+        _sell_through_sandbox_partners(again, datetime.now(timezone.utc).date() + timedelta(days=30))
+        assert again.terminate(timeout=GRACE_SECONDS + 2) == 0
+    with sqlite3.connect(tmp_path / "hotelagg.db") as conn:
+        stored = conn.execute("SELECT id, protocol, api_key_hash, api_key_prefix FROM partners ORDER BY id").fetchall()
+        listed = conn.execute("SELECT partner_id, count(*) FROM listings GROUP BY partner_id ORDER BY 1").fetchall()
+    keys = {"sandbox-json": "hpk_demo-sandbox-json-partner-key", "sandbox-ota": "hpk_demo-sandbox-ota-partner-key"}
+    assert stored == [(pid, protocol, hashlib.sha256(keys[pid].encode()).hexdigest(), keys[pid][:10])
+                      for pid, protocol in (("sandbox-json", "json_rest"), ("sandbox-ota", "ota_xml"))]
+    assert listed == [("sandbox-json", 4), ("sandbox-ota", 4)]
 
 
 def test_sigterm_exits_zero_within_the_grace_period_and_logs_shutting_down(tmp_path):
