@@ -7,99 +7,32 @@ them, because a typo in a fault or ARI setting would otherwise pass silently.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-from collections.abc import Iterable
 
 from yarl import URL
 
+from ..common.fields import JsonFields
 from .model import (
     CHANNELS, HotelSpec, NightUpdate, ReserveRequest, Restrictions, RoomTypeSpec, bad_request,
 )
 
-_MISSING = object()
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")  # fromisoformat alone would also take 20261201
 MAX_ARI_NIGHTS = 400
 MAX_STAY_NIGHTS = 365
 MAX_HOLD_SECONDS = 86_400
 
-
-def parse_json(raw: bytes) -> dict:
-    try:
-        body = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError) as error:
-        raise bad_request("body", f"not JSON ({error})") from None
-    if not isinstance(body, dict):
-        raise bad_request("body", "must be a JSON object")
-    return body
-
-
-def reject_unknown(body: dict, allowed: Iterable[str], prefix: str = "") -> None:
-    unknown = sorted(set(body) - set(allowed))
-    if unknown:
-        raise bad_request(prefix + unknown[0], "unknown field")
-
-
-def get_str(body: dict, name: str, *, default=_MISSING, pattern: re.Pattern | None = None,
-            max_len: int = 200, prefix: str = "") -> str:
-    value = _get(body, name, default, prefix)
-    if value is default and default is not _MISSING:
-        return value
-    if not isinstance(value, str) or not value or len(value) > max_len:
-        raise bad_request(prefix + name, f"must be a non-empty string of at most {max_len} characters")
-    if pattern is not None and not pattern.match(value):
-        raise bad_request(prefix + name, f"must match {pattern.pattern}")
-    return value
-
-
-def get_int(body: dict, name: str, *, lo: int, hi: int, default=_MISSING, prefix: str = "") -> int:
-    value = _get(body, name, default, prefix)
-    if value is default and default is not _MISSING:
-        return value
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise bad_request(prefix + name, f"must be an integer in [{lo}, {hi}]")
-    return value
-
-
-def get_number(body: dict, name: str, *, lo: float, hi: float, default=_MISSING, prefix: str = "") -> float:
-    value = _get(body, name, default, prefix)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
-        # NaN fails the range test too, which is what we want
-        raise bad_request(prefix + name, f"must be a number in [{lo}, {hi}]")
-    return float(value)
-
-
-def get_bool(body: dict, name: str, *, default=_MISSING, prefix: str = "") -> bool:
-    value = _get(body, name, default, prefix)
-    if not isinstance(value, bool):
-        raise bad_request(prefix + name, "must be true or false")
-    return value
-
-
-def get_date(body: dict, name: str, *, default=_MISSING, prefix: str = "") -> dt.date:
-    value = _get(body, name, default, prefix)
-    if isinstance(value, dt.date):
-        return value
-    return parse_date(value, prefix + name)
-
-
-def parse_date(value: object, name: str) -> dt.date:
-    if not isinstance(value, str) or not DATE.match(value):
-        raise bad_request(name, "must be a date YYYY-MM-DD")
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise bad_request(name, f"{value} is not a calendar date") from None
-
-
-def _get(body: dict, name: str, default: object, prefix: str) -> object:
-    if name in body and body[name] is not None:
-        return body[name]
-    if default is _MISSING:
-        raise bad_request(prefix + name, "is required")
-    return default
+# A null field counts as left out (an ARI night's null `total` leaves it as it is), and a date that
+# is no calendar date is quoted back in the refusal.
+_fields = JsonFields(bad_request, null_is_absent=True, quote_bad_date=True)
+parse_json = _fields.parse_json
+reject_unknown = _fields.reject_unknown
+get_str = _fields.get_str
+get_int = _fields.get_int
+get_number = _fields.get_number
+get_bool = _fields.get_bool
+get_date = _fields.get_date
+parse_date = _fields.to_date
 
 
 # ---- request bodies ----------------------------------------------------------------------------
