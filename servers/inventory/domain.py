@@ -6,8 +6,10 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import Any, NamedTuple
 from zoneinfo import available_timezones
 
 from servers.runtime.errors import Violations, failed_precondition
@@ -79,7 +81,11 @@ class Restrictions:
 
 @dataclass(frozen=True)
 class Night:
-    """One room type on one night. available = total - sold; a hold takes from available - held."""
+    """One room type on one night. available = total - sold; a hold takes from available - held.
+
+    `oversold` counts rooms partners sold beyond total (ARCHITECTURE §5 rule 9): they are in neither
+    total nor sold, and rooms coming free on the night go to them first (free_rooms).
+    """
 
     night: date
     total: int
@@ -88,6 +94,7 @@ class Night:
     price_minor: int | None = None
     restrictions: Restrictions = Restrictions()
     version: int = 0
+    oversold: int = 0
 
     @property
     def sold(self) -> int:
@@ -192,8 +199,28 @@ def nights_between(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days)]
 
 
+class FreedRooms(NamedTuple):
+    """How rooms coming free on a night divide (free_rooms)."""
+
+    absorbed: int  # go to guests sold a room beyond capacity: `oversold` falls by as many
+    available: int  # the rest: `available` grows by as many
+
+
+def free_rooms(rooms: Any, oversold: Any, least: Callable[[Any, Any], Any] = min) -> FreedRooms:
+    """The one rule for rooms coming free on a night, whether given back (a partner's cancellation or
+    modification, a sale of ours cancelled) or added to its total by UpdateInventory: they first absorb
+    the rooms sold beyond capacity (`oversold`), and only the rest become available. `rooms` >= 0.
+
+    Plain ints by default; the SQL side passes column expressions and a `least` that builds a CASE,
+    so that its UPDATE statements apply this same rule in the database, in one statement.
+    """
+    absorbed = least(rooms, oversold)
+    return FreedRooms(absorbed, rooms - absorbed)
+
+
 def apply_patch(current: Night | None, night: date, patch: NightsPatch, default_total: int) -> Night:
-    """The night after the patch; a night not loaded yet starts from the room type's total."""
+    """The night after the patch; a night not loaded yet starts from the room type's total. Rooms added
+    to the total come free like any other (free_rooms): they first absorb the night's oversold rooms."""
     base = current or Night(night=night, total=default_total, available=default_total)
     total = base.total if patch.total_rooms is None else patch.total_rooms
     if total < base.sold + base.held:
@@ -217,10 +244,13 @@ def apply_patch(current: Night | None, night: date, patch: NightsPatch, default_
             f"{night.isoformat()}: min_stay {restrictions.min_stay} is above max_stay {restrictions.max_stay}",
             night=night.isoformat(),
         )
+    added = total - base.total
+    freed = free_rooms(added, base.oversold) if added > 0 else FreedRooms(0, added)
     return replace(
         base,
         total=total,
-        available=base.available + (total - base.total),
+        available=base.available + freed.available,
+        oversold=base.oversold - freed.absorbed,
         price_minor=base.price_minor if patch.price_minor is None else patch.price_minor,
         restrictions=restrictions,
         version=base.version + 1,

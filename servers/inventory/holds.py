@@ -15,7 +15,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servers.inventory.ari import find_room_type, night_from_row
-from servers.inventory.domain import Night
+from servers.inventory.domain import Night, free_rooms
 from servers.runtime.errors import failed_precondition, not_found
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import holds, hotels, inventory, room_types
@@ -87,17 +87,27 @@ async def _move_rooms(uow: UnitOfWork, hold: Row, *, sold: bool, now: datetime) 
     return sorted((night_from_row(row) for row in rows), key=lambda n: n.night)
 
 
+def _least(a, b):
+    return case((a <= b, a), else_=b)
+
+
+def rooms_back(rooms: int) -> dict:
+    """The values an UPDATE of inventory sets when `rooms` sold rooms come back on each of its nights:
+    domain.free_rooms's rule (oversold ones absorbed first, the rest available, never above the
+    night's total), computed by the database in the same statement."""
+    freed = free_rooms(rooms, inventory.c.oversold, least=_least)
+    return {"available": _least(inventory.c.available + freed.available, inventory.c.total),
+            "oversold": inventory.c.oversold - freed.absorbed}
+
+
 async def _unsell(uow: UnitOfWork, hold: Row, now: datetime) -> list[Night]:
     """A committed hold's rooms are for sale again (never above the night's total), except those that
     go to a partner's guest who was sold a room beyond capacity on that night (oversold)."""
-    absorbed = case((inventory.c.oversold >= hold.quantity, hold.quantity), else_=inventory.c.oversold)
-    back = inventory.c.available + hold.quantity - absorbed
     statement = (
         update(inventory)
         .where(inventory.c.room_type_id == hold.room_type_id, inventory.c.night >= hold.check_in,
                inventory.c.night < hold.check_out)
-        .values(available=case((back > inventory.c.total, inventory.c.total), else_=back),
-                oversold=inventory.c.oversold - absorbed, version=inventory.c.version + 1, updated_at=now)
+        .values(**rooms_back(hold.quantity), version=inventory.c.version + 1, updated_at=now)
         .returning(*NIGHT_COLUMNS)
     )
     rows = (await uow.connection.execute(statement)).all()

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Row
 
 from servers.inventory.ari import find_room_type, night_from_row
 from servers.inventory.domain import Night
-from servers.inventory.holds import NIGHT_COLUMNS
+from servers.inventory.holds import NIGHT_COLUMNS, rooms_back
 from servers.runtime.errors import aborted, failed_precondition
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import bookings, hotels, inventory, room_types
@@ -141,11 +141,7 @@ def _check_nights(sale: PartnerSale, rows: dict[date, Row], allowance: int) -> N
 
 async def _give_back(uow: UnitOfWork, room_type_id: int, check_in: date, check_out: date, rooms: int,
                      now: datetime) -> tuple[Night, ...]:
-    absorbed = case((inventory.c.oversold >= rooms, rooms), else_=inventory.c.oversold)
-    back = inventory.c.available + rooms - absorbed
-    return await _update_nights(uow, room_type_id, check_in, check_out, now,
-                                available=case((back > inventory.c.total, inventory.c.total), else_=back),
-                                oversold=inventory.c.oversold - absorbed)
+    return await _update_nights(uow, room_type_id, check_in, check_out, now, **rooms_back(rooms))
 
 
 async def _update_nights(uow: UnitOfWork, room_type_id: int, check_in: date, check_out: date,
