@@ -146,7 +146,11 @@ class DeliveryWorker:
         if not carrying:
             return
         outcomes = await asyncio.gather(*(
-            self._send(ask, leases.leased[i], leases.ari[i]) for i, ask in carrying.items()))
+            self._send(ask, leases.leased[i], leases.ari[i]) for i, ask in carrying.items()), return_exceptions=True)
+        for ask, outcome in zip(carrying.values(), outcomes):
+            if isinstance(outcome, BaseException):  # not even its failure could be written: the bus retries it
+                ask.settle(outcome if isinstance(outcome, Exception) else RuntimeError(repr(outcome)))
+        outcomes = [None if isinstance(o, BaseException) else o for o in outcomes]
         sent = {i: (leases.leased[i], o.requests) for i, o in zip(carrying, outcomes) if o is not None and not o.wait}
         now = _now()
         released = {i: now + timedelta(seconds=o.wait) for i, o in zip(carrying, outcomes) if o is not None and o.wait}
@@ -160,21 +164,22 @@ class DeliveryWorker:
                 self._queue_later(ask, (released[delivery_id] - now).total_seconds())
 
     async def _send(self, ask: _Ask, delivery: Row, ari: list[Row]) -> _Sent | None:
-        """Sends one leased delivery; None when it failed (recorded, and the ask settled with the error)."""
-        partner = await self._partner(delivery.partner_id)
-        updates = ari_updates(ari, f"{delivery.idempotency_key}:{delivery.version}")
-        cost = sum(2 if partner.protocol == "ota_xml" else 1 for _ in updates)
-        if cost:
-            wait = await self.limiter.acquire(f"partner-out:{partner.id}:{delivery.hotel_id}",
-                                              *spaced(partner.requests_per_minute, cost), cost=cost)
-            if wait > WAIT_IN_PROCESS_SECONDS:
-                await self._later(delivery, ask, wait)
-                ask.settle()
-                return None
-            if wait > 0:
-                return _Sent(wait=wait)
-        client = await self.clients.get(partner)
+        """Sends one leased delivery; None when it is settled otherwise (failed and recorded, or handed to a
+        delayed message)."""
         try:
+            partner = await self._partner(delivery.partner_id)
+            updates = ari_updates(ari, f"{delivery.idempotency_key}:{delivery.version}")
+            cost = sum(2 if partner.protocol == "ota_xml" else 1 for _ in updates)
+            if cost:
+                wait = await self.limiter.acquire(f"partner-out:{partner.id}:{delivery.hotel_id}",
+                                                  *spaced(partner.requests_per_minute, cost), cost=cost)
+                if wait > WAIT_IN_PROCESS_SECONDS:
+                    await self._later(delivery, ask, wait)
+                    ask.settle()
+                    return None
+                if wait > 0:
+                    return _Sent(wait=wait)
+            client = await self.clients.get(partner)
             requests = 0
             for update in updates:
                 requests += (await client.send_ari(update)).requests
@@ -185,7 +190,7 @@ class DeliveryWorker:
         except PartnerRejected as error:
             await self._failed(delivery, PARKED, error, None)
             ask.settle(Permanent(str(error)))
-        except Exception as error:  # noqa: BLE001 - no answer or a 5xx: the bus's delay tiers
+        except Exception as error:  # noqa: BLE001 - no answer, a 5xx, Redis away: the bus's delay tiers
             delay = self.bus.policy.delay_after(ask.message.attempt)
             await self._failed(delivery, RETRYING if delay is not None else PARKED, error, delay)
             ask.settle(error)

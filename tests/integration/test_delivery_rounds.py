@@ -3,14 +3,20 @@ deliveries at once, and closing them with the version check that keeps a partner
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
 import pytest_asyncio
 from sqlalchemy import insert, select
 
+from clients.partners import AriUpdate, PartnerUnavailable, Receipt
+from servers.messaging.bus import RetryPolicy
+from servers.messaging.outbox import Message
 from servers.partner import deliveries
-from servers.partner.domain import DELIVERED, PENDING
+from servers.partner.domain import DELIVERED, PENDING, RETRYING
+from servers.partner.rate_limit import MemoryRateLimiter
+from servers.partner.sender import DeliveryWorker
 from servers.storage.tables import deliveries as deliveries_table
 from servers.storage.tables import inventory, listings, partners
 from tests.integration.rows import NIGHT, NOW, add_room_type, night_row
@@ -107,3 +113,45 @@ async def test_closing_a_round_delivers_only_what_did_not_change_on_the_wire(db,
 
     again = await deliveries.lease_round(db, [changed.id], NOW + timedelta(seconds=1), 30)
     assert [r.night for r in again.ari[changed.id]] == [NIGHT + timedelta(days=n) for n in range(3)]
+
+
+class _Partner:
+    """A partner that takes every property's update but P1's: that one it does not answer."""
+
+    def __init__(self) -> None:
+        self.received: list[str] = []
+
+    async def get(self, partner):
+        return self
+
+    async def send_ari(self, update: AriUpdate) -> Receipt:
+        await asyncio.sleep(0.01)
+        if update.property_code == "P1":
+            raise PartnerUnavailable("no answer")
+        self.received.append(update.property_code)
+        return Receipt(1)
+
+
+class _Bus:
+    policy = RetryPolicy((5.0,))
+
+
+async def test_in_a_round_only_the_delivery_that_failed_fails(db, listed):
+    for hotel in HOTELS:
+        await _change(db, hotel, 0, 1, partner_ids=PARTNERS[:1])
+    ids = {row.hotel_id: row.id for row in (await _rows(db)).values()}
+    partner = _Partner()
+    worker = DeliveryWorker(db, _Bus(), MemoryRateLimiter(), partner)
+    messages = [Message(n, "partner.delivery", "k", {"delivery_id": ids[h], "partner_id": PARTNERS[0], "hotel_id": h})
+                for n, h in enumerate(HOTELS)]
+
+    outcomes = await asyncio.gather(*(worker.handle(m) for m in messages), return_exceptions=True)
+
+    assert [type(o).__name__ for o in outcomes] == ["NoneType", "PartnerUnavailable", "NoneType"]
+    assert sorted(partner.received) == ["P0", "P2"]
+    rows = {hotel: row for (_, hotel), row in (await _rows(db)).items()}
+    assert [rows[h].status for h in HOTELS] == [DELIVERED, RETRYING, DELIVERED]
+    failed = rows[HOTELS[1]]
+    assert (failed.attempt_count, failed.lease_until, failed.requests_sent) == (1, None, 0)
+    assert "no answer" in failed.last_error
+    await worker.stop()
