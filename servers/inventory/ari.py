@@ -17,7 +17,7 @@ from servers.storage.upsert import insert_on_conflict
 _NIGHT_COLUMNS = (
     inventory.c.room_type_id, inventory.c.night, inventory.c.total, inventory.c.available, inventory.c.held,
     inventory.c.price_minor, inventory.c.min_stay, inventory.c.max_stay, inventory.c.closed_to_arrival,
-    inventory.c.closed_to_departure, inventory.c.stop_sell, inventory.c.version,
+    inventory.c.closed_to_departure, inventory.c.stop_sell, inventory.c.version, inventory.c.oversold,
 )
 
 
@@ -41,6 +41,8 @@ def night_from_row(row: Row, prefix: str = "") -> Night:
             stop_sell=bool(col("stop_sell")),
         ),
         version=col("version"),
+        # Only reads that may change the total (load_nights) select it; elsewhere it plays no part.
+        oversold=getattr(row, prefix + "oversold", 0),
     )
 
 
@@ -116,7 +118,7 @@ def _upsert_nights(is_sqlite: bool):
         index_elements=[inventory.c.room_type_id, inventory.c.night],
         set_={
             name: excluded[name]
-            for name in ("total", "available", "price_minor", "min_stay", "max_stay", "closed_to_arrival",
+            for name in ("total", "available", "oversold", "price_minor", "min_stay", "max_stay", "closed_to_arrival",
                          "closed_to_departure", "stop_sell", "version", "updated_at")
         },
         # Holds move `held` and `available` concurrently; a version that moved means our read is stale.
@@ -131,7 +133,7 @@ async def _write_nights(uow: UnitOfWork, room_type_id: int, hotel_id: str, night
     rows = [
         {
             "room_type_id": room_type_id, "hotel_id": hotel_id, "night": n.night, "total": n.total,
-            "available": n.available, "held": n.held, "price_minor": n.price_minor,
+            "available": n.available, "held": n.held, "oversold": n.oversold, "price_minor": n.price_minor,
             "min_stay": n.restrictions.min_stay, "max_stay": n.restrictions.max_stay,
             "closed_to_arrival": n.restrictions.closed_to_arrival,
             "closed_to_departure": n.restrictions.closed_to_departure,

@@ -4,7 +4,6 @@ cancellations give them back; currency and fields are checked before anything mo
 from __future__ import annotations
 
 import grpc
-import pytest
 from hotelagg.inventory.v1 import inventory_pb2 as inv
 from hotelagg.partner.v1 import partner_pb2 as pb
 
@@ -124,8 +123,6 @@ async def test_partial_give_back_absorbs_oversold_first(channel, db):
     assert await stay_nights(db, 10, 2) == [(1, 0, 0)] * 2
 
 
-@pytest.mark.xfail(strict=True, reason="ari.update_inventory neither loads nor writes inventory.oversold yet: "
-                   "apply_patch absorbs only once load_nights reads it and _write_nights writes it")
 async def test_rooms_added_by_update_inventory_absorb_oversold_first(channel, db):
     listed = await listed_hotel(channel, rooms=3)
     await set_allowance(db, 2)
