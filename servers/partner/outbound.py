@@ -10,7 +10,7 @@ it is sent, which is the coalescing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from itertools import groupby
 
 from sqlalchemy.engine import Row
@@ -18,15 +18,12 @@ from sqlalchemy.engine import Row
 from clients.breaker import AsyncCircuitBreaker
 from clients.partners import AriNight, AriUpdate, PartnerClient, RoomAri, partner_client
 from servers.messaging import outbox
+from servers.messaging.outbox import utcnow
 from servers.messaging.bus import Bus
 from servers.partner import deliveries
 from servers.storage.database import UnitOfWork
 
 TOPIC = "partner.delivery"
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def message_key(partner_id: str, hotel_id: str) -> str:
@@ -51,7 +48,7 @@ def change_marker(bus_of: Callable[[], Bus | None]):
         start = min(n.night for n in change.nights)
         end = max(n.night for n in change.nights) + timedelta(days=1)
         for delivery_id, partner_id in await deliveries.merge_change(uow, partner_ids, change.hotel_id, start, end,
-                                                                      1, _now()):
+                                                                      1, utcnow()):
             await announce(uow, bus_of(), delivery_id, partner_id, change.hotel_id)
 
     return mark_change

@@ -20,13 +20,13 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy.engine import Row
 
 from clients.partners import PartnerRateLimited, PartnerRejected
 from servers.messaging.bus import Bus, Permanent, describe
-from servers.messaging.outbox import Message
+from servers.messaging.outbox import Message, utcnow
 from servers.partner import deliveries, store
 from servers.partner.domain import PARKED, RETRYING
 from servers.partner.outbound import PartnerClients, announce, ari_updates
@@ -41,10 +41,6 @@ ROUND_SIZE = 64
 WAIT_IN_PROCESS_SECONDS = 3.0
 # Partners are read again after this long (their endpoint, protocol and rate rarely change).
 PARTNER_TTL_SECONDS = 5.0
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(eq=False)
@@ -132,7 +128,7 @@ class DeliveryWorker:
                 self._waiting.pop(partner_id, None)
 
     async def _round(self, batch: list[_Ask]) -> None:
-        leases = await deliveries.lease_round(self.db, [a.delivery_id for a in batch], _now(), LEASE_SECONDS)
+        leases = await deliveries.lease_round(self.db, [a.delivery_id for a in batch], utcnow(), LEASE_SECONDS)
         carrying: dict[str, _Ask] = {}
         for ask in batch:
             if ask.delivery_id in leases.leased and ask.delivery_id not in carrying:
@@ -145,15 +141,15 @@ class DeliveryWorker:
                 ask.settle()  # delivered already, or carried by another message of this round
         if not carrying:
             return
-        outcomes = await asyncio.gather(*(
-            self._send(ask, leases.leased[i], leases.ari[i]) for i, ask in carrying.items()), return_exceptions=True)
-        for ask, outcome in zip(carrying.values(), outcomes):
-            if isinstance(outcome, BaseException):  # not even its failure could be written: the bus retries it
-                ask.settle(outcome if isinstance(outcome, Exception) else RuntimeError(repr(outcome)))
-        outcomes = [None if isinstance(o, BaseException) else o for o in outcomes]
-        sent = {i: (leases.leased[i], o.requests) for i, o in zip(carrying, outcomes) if o is not None and not o.wait}
-        now = _now()
-        released = {i: now + timedelta(seconds=o.wait) for i, o in zip(carrying, outcomes) if o is not None and o.wait}
+        outcomes = dict(zip(carrying, await asyncio.gather(*(
+            self._send(ask, leases.leased[i], leases.ari[i]) for i, ask in carrying.items()), return_exceptions=True)))
+        for delivery_id, outcome in outcomes.items():
+            if isinstance(outcome, Exception):  # not even its failure could be written: the bus retries it
+                carrying[delivery_id].settle(outcome)
+        now = utcnow()
+        done = {i: o for i, o in outcomes.items() if isinstance(o, _Sent)}
+        sent = {i: (leases.leased[i], o.requests) for i, o in done.items() if not o.wait}
+        released = {i: now + timedelta(seconds=o.wait) for i, o in done.items() if o.wait}
         delivered = await deliveries.finish_round(self.db, sent, released, now)
         for delivery_id, ask in carrying.items():
             if delivery_id in delivered:
@@ -207,17 +203,18 @@ class DeliveryWorker:
 
     async def _later(self, delivery: Row | None, ask: _Ask, seconds: float, error: str | None = None) -> None:
         """A new message for the delivery in `seconds` (its lease let go meanwhile, so changes keep merging)."""
-        now = _now()
+        now = utcnow()
         retry_at = now + timedelta(seconds=seconds)
         async with self.db.unit_of_work() as uow:
-            if delivery is not None:
-                await deliveries.record_failure(uow, delivery.id, RETRYING, error, retry_at, now, attempt=False) \
-                    if error is not None else await deliveries.release(uow, delivery.id, retry_at, now)
+            if delivery is not None and error is not None:
+                await deliveries.record_failure(uow, delivery.id, RETRYING, error, retry_at, now, attempt=False)
+            elif delivery is not None:
+                await deliveries.release(uow, delivery.id, retry_at, now)
             await announce(uow, self.bus, ask.delivery_id, ask.partner_id, ask.hotel_id, delay_seconds=seconds)
             await uow.commit()
 
     async def _failed(self, delivery: Row, status: str, error: BaseException, delay: float | None) -> None:
-        now = _now()
+        now = utcnow()
         retry_at = now + timedelta(seconds=delay) if delay is not None else None
         async with self.db.unit_of_work() as uow:
             await deliveries.record_failure(uow, delivery.id, status, describe(error), retry_at, now)
