@@ -36,29 +36,44 @@ class Locks(Protocol):
 
 
 class MemoryLocks:
+    """asyncio locks per key, kept while anyone holds or waits for them: a lock dropped while a woken
+    waiter has not yet run would let a newcomer take a fresh lock for the same key beside it."""
+
     def __init__(self) -> None:
         self._locks: dict[str, asyncio.Lock] = {}
+        self._users: dict[str, int] = {}
 
     @contextlib.asynccontextmanager
     async def holding(self, keys: list[str], ttl_seconds: float = 30, wait_seconds: float = 5) -> AsyncIterator[None]:
+        wanted = sorted(set(keys))
+        for key in wanted:
+            self._users[key] = self._users.get(key, 0) + 1
         taken: list[asyncio.Lock] = []
-        deadline = time.monotonic() + wait_seconds
         try:
-            for key in sorted(set(keys)):
-                lock = self._locks.setdefault(key, asyncio.Lock())
-                try:
-                    await asyncio.wait_for(lock.acquire(), max(deadline - time.monotonic(), 0.001))
-                except asyncio.TimeoutError:
-                    raise busy(keys) from None
-                taken.append(lock)
+            async with asyncio.timeout(wait_seconds):
+                for key in wanted:
+                    lock = self._locks.setdefault(key, asyncio.Lock())
+                    await lock.acquire()
+                    taken.append(lock)
+        except TimeoutError:
+            self._let_go(wanted, taken)
+            raise busy(keys) from None
+        except BaseException:
+            self._let_go(wanted, taken)
+            raise
+        try:
             yield
         finally:
-            for lock in reversed(taken):
-                lock.release()
-            for key in keys:
-                lock = self._locks.get(key)
-                if lock is not None and not lock.locked():
-                    self._locks.pop(key, None)
+            self._let_go(wanted, taken)
+
+    def _let_go(self, wanted: list[str], taken: list[asyncio.Lock]) -> None:
+        for lock in reversed(taken):
+            lock.release()
+        for key in wanted:
+            self._users[key] -= 1
+            if self._users[key] == 0:  # nobody holds or waits: the lock may go
+                del self._users[key]
+                del self._locks[key]
 
 
 class RedisLocks:
