@@ -54,7 +54,11 @@ class BookingServicer(booking_pb2_grpc.BookingServiceServicer):
             booking = await _answering(settle.confirm_booking(self.deps, request.booking_id, request.etag))
             return pb.ConfirmBookingResponse(booking=mapping.booking_proto(booking))
 
-        return await self.idempotency.run_outside(SCOPE + "ConfirmBooking", request, pb.ConfirmBookingResponse, work)
+        # A confirm left HELD (paid, the channel manager unreachable) is finished later: its answer is not
+        # kept, so a retry with the same request id tells how it ended instead of HELD forever.
+        return await self.idempotency.run_outside(
+            SCOPE + "ConfirmBooking", request, pb.ConfirmBookingResponse, work,
+            final=lambda answer: answer.booking.status != pb.BOOKING_STATUS_HELD)
 
     async def CancelBooking(self, request: pb.CancelBookingRequest, context) -> pb.CancelBookingResponse:
         _check_booking_id(request.booking_id)
@@ -67,7 +71,9 @@ class BookingServicer(booking_pb2_grpc.BookingServiceServicer):
                                                              request.etag))
             return pb.CancelBookingResponse(booking=mapping.booking_proto(booking))
 
-        return await self.idempotency.run_outside(SCOPE + "CancelBooking", request, pb.CancelBookingResponse, work)
+        return await self.idempotency.run_outside(
+            SCOPE + "CancelBooking", request, pb.CancelBookingResponse, work,
+            final=lambda answer: answer.booking.status == pb.BOOKING_STATUS_CANCELLED)
 
     async def GetBooking(self, request: pb.GetBookingRequest, context) -> pb.GetBookingResponse:
         _check_booking_id(request.booking_id)

@@ -6,23 +6,31 @@ once (ABORTED, REQUEST_IN_PROGRESS) instead of queueing behind the first: on Pos
 transaction-scoped advisory lock on the key says whether another transaction is working on it
 (across every replica); on SQLite, the one process keeps the keys in flight itself. A rejected
 request stores nothing, so the key may be used again once the client has fixed the request.
+
+RPCs that call out (`run_outside`) cannot hold a transaction open across the call, so they claim the
+key first as an `in_progress` row with a lease; the claim is what refuses duplicates on every replica,
+and a lapsed lease (its replica died) may be taken over.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from servers.runtime.errors import ApiError, aborted, failed_precondition, invalid
 from servers.storage.database import Database, UnitOfWork
 from servers.storage.tables import idempotency_keys as keys
+from servers.storage.upsert import insert_on_conflict
+
+log = logging.getLogger("hotelagg.idempotency")
 
 R = TypeVar("R", bound=Message)
 
@@ -59,9 +67,13 @@ class Claim:
 
 
 class Idempotency:
-    def __init__(self, db: Database, ttl: timedelta = timedelta(hours=24)) -> None:
+    def __init__(self, db: Database, ttl: timedelta = timedelta(hours=24),
+                 lease: timedelta = timedelta(seconds=90)) -> None:
         self.db = db
         self.ttl = ttl
+        # How long work outside a transaction may hold its key before another caller may take it over:
+        # longer than any such work runs (its lock waits and outside calls are bounded well below it).
+        self.lease = lease
         self._in_flight: set[tuple[str, str]] = set()
 
     async def run(
@@ -89,24 +101,81 @@ class Idempotency:
             self.leave(claim)
 
     async def run_outside(self, scope: str, request: Message, response_type: type[R],
-                          work: Callable[[], Awaitable[R]]) -> R:
-        """For work that calls out (payments, channel managers) and so cannot share one transaction:
-        the answer is stored after the work; the work itself must be safe to repeat (state-guarded,
-        with idempotency keys of its own outside), as a crash between the two repeats it."""
+                          work: Callable[[], Awaitable[R]],
+                          final: Callable[[R], bool] = lambda response: True) -> R:
+        """For work that calls out (payments, channel managers) and so cannot share one transaction.
+
+        The key is claimed first, as an in-progress row with a lease, committed before the work starts,
+        so a duplicate on any replica is refused while the work runs; the answer replaces the claim after
+        the work. An answer that is not `final` (e.g. a confirm left waiting for the channel manager) is
+        not kept: the claim goes, and a retry does the (state-guarded, repeatable) work again and sees how
+        it ended. A claim whose owner died is taken over once its lease ran out.
+        """
         claim = self.enter(scope, request)
         try:
-            async with self.db.unit_of_work() as uow:
-                stored = await self._stored(uow, claim, response_type)
-                await uow.commit()  # read only; a COMMIT keeps psycopg's prepared statements
+            stored = await self._take(claim, response_type)
             if stored is not None:
                 return stored
-            response = await work()
-            async with self.db.unit_of_work() as uow:
-                await self.store_all(uow, [(claim, response)])
-                await uow.commit()
+            try:
+                response = await work()
+            except BaseException:
+                await self._let_go(claim)
+                raise
+            if final(response):
+                await self._answer(claim, response)
+            else:
+                await self._let_go(claim)
             return response
         finally:
             self.leave(claim)
+
+    async def _take(self, claim: Claim, response_type: type[R]) -> R | None:
+        """Claims the key for work outside a transaction: None when this caller now holds it, the stored
+        answer for a replay; raises for a key in progress elsewhere or reused for another request."""
+        now = datetime.now(timezone.utc)
+        values = dict(scope=claim.scope, key=claim.key, request_hash=claim.digest, status="in_progress",
+                      response=None, locked_until=now + self.lease, created_at=now, expires_at=now + self.ttl)
+        async with self.db.unit_of_work() as uow:
+            taken = (await uow.connection.execute(
+                insert_on_conflict(keys, uow.is_sqlite).values(**values).on_conflict_do_nothing()
+                .returning(keys.c.key))).first()
+            if taken is None:
+                row = (await uow.connection.execute(uow.for_update(
+                    select(keys).where(keys.c.scope == claim.scope, keys.c.key == claim.key)))).one()
+                if row.expires_at <= now or (row.status == "in_progress" and row.locked_until <= now):
+                    # Forgotten, or left by a process that died mid-work: this caller takes it over.
+                    await uow.connection.execute(
+                        update(keys).where(keys.c.scope == claim.scope, keys.c.key == claim.key).values(**values))
+                elif row.request_hash != claim.digest:
+                    raise _reused(claim.key)
+                elif row.status == "done":
+                    return response_type.FromString(row.response)
+                else:
+                    raise _in_progress(claim.key)
+            await uow.commit()
+        return None
+
+    async def _answer(self, claim: Claim, response: Message) -> None:
+        now = datetime.now(timezone.utc)
+        async with self.db.unit_of_work() as uow:
+            await uow.connection.execute(
+                update(keys).where(keys.c.scope == claim.scope, keys.c.key == claim.key)
+                .values(status="done", response=response.SerializeToString(deterministic=True), locked_until=now,
+                        expires_at=now + self.ttl))
+            await uow.commit()
+
+    async def _let_go(self, claim: Claim) -> None:
+        """Drops this caller's claim so the key can be used again; if even that fails (the caller was
+        cancelled, the database is down), the lease runs out instead."""
+        try:
+            async with self.db.unit_of_work() as uow:
+                await uow.connection.execute(
+                    delete(keys).where(keys.c.scope == claim.scope, keys.c.key == claim.key,
+                                       keys.c.status == "in_progress", keys.c.request_hash == claim.digest))
+                await uow.commit()
+        except BaseException:  # noqa: BLE001 - cancelled or unreachable: the lease covers it
+            log.warning("could not release an idempotency claim; its lease will",
+                        extra={"scope": claim.scope, "request_id": claim.key})
 
     async def _stored(self, uow: UnitOfWork, claim: Claim, response_type: type[R]) -> R | None:
         """The answer stored under the key (a replay), None for a fresh key; raises for a reused one."""
@@ -141,9 +210,7 @@ class Idempotency:
             elif row is None or row.request_hash is None:
                 found[claim] = None
             elif row.request_hash != claim.digest:
-                found[claim] = failed_precondition(
-                    "IDEMPOTENCY_KEY_REUSED", "this request_id was used for a different request", request_id=claim.key
-                )
+                found[claim] = _reused(claim.key)
             else:
                 found[claim] = row.response
         return found
@@ -200,6 +267,11 @@ async def _read_keys(uow: UnitOfWork, claims: list[Claim]) -> dict[tuple[str, st
         for r in await uow.connection.execute(query):
             rows[(scope, r.key)] = _KeyRow(None, r.request_hash, r.response)
     return rows
+
+
+def _reused(key: str) -> ApiError:
+    return failed_precondition("IDEMPOTENCY_KEY_REUSED", "this request_id was used for a different request",
+                               request_id=key)
 
 
 def _in_progress(key: str) -> ApiError:
