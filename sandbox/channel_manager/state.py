@@ -131,11 +131,17 @@ class State:
         self._expire_if_due(res)  # the sweeper may lag; nobody should see a dead hold as held
         return res
 
+    def forget(self, reservation_id: str) -> None:
+        """What a real channel manager does to a reservation it purged or lost in a restart: the record is
+        gone (every call about it answers 404), the rooms it took stay taken."""
+        del self.reservations[reservation_id]
+
     def expire_due(self) -> int:
         now, expired = self.clock(), 0
         while self._expiries and self._expiries[0][0] <= now:
             _, reservation_id = heapq.heappop(self._expiries)
-            expired += self._expire_if_due(self.reservations[reservation_id])
+            if reservation_id in self.reservations:  # not forgotten meanwhile
+                expired += self._expire_if_due(self.reservations[reservation_id])
         return expired
 
     def reservation_counts(self) -> dict[str, dict[str, int]]:

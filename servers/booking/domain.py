@@ -12,11 +12,15 @@ from servers.inventory.stays import validate_stay
 from servers.runtime.errors import Violations, failed_precondition
 
 PENDING, HELD, CONFIRMED, CANCELLED, EXPIRED, FAILED = "pending", "held", "confirmed", "cancelled", "expired", "failed"
+# A cancellation decided (reason and fee written down) and not yet finished everywhere: the booking no
+# longer claims its room or its money, whatever the channel manager or the gateway answer meanwhile.
+CANCELLING = "cancelling"
 # Every move a booking may make; anything else is refused with the state it is in.
 TRANSITIONS = {
     PENDING: {HELD, FAILED},
-    HELD: {CONFIRMED, CANCELLED, EXPIRED, FAILED},
-    CONFIRMED: {CANCELLED},
+    HELD: {CONFIRMED, CANCELLING, EXPIRED, FAILED},
+    CONFIRMED: {CANCELLING},
+    CANCELLING: {CANCELLED},
     CANCELLED: set(),
     EXPIRED: set(),
     FAILED: set(),

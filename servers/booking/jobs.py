@@ -20,25 +20,31 @@ STUCK_AFTER = timedelta(minutes=2)
 
 async def expire_bookings(deps: BookingDeps) -> int:
     """HELD bookings past their hold and never paid: rooms back, authorization voided, EXPIRED."""
+    now = datetime.now(timezone.utc)
     async with deps.db.reading() as conn:
-        due = await store.expired_holds(conn, datetime.now(timezone.utc))
+        due = await store.expired_holds(conn, now)
     done = 0
     for booking in due:
-        done += await _each(booking, "expire", settle.expire(deps, booking))
+        done += await _each(deps, booking, "expire", settle.expire(deps, booking))
     return done
 
 
 async def reconcile(deps: BookingDeps, stuck_after: timedelta = STUCK_AFTER) -> dict[str, int]:
     """Drives every booking stuck between states to an end: CONFIRMED, or CANCELLED/FAILED and refunded."""
-    limit = datetime.now(timezone.utc) - stuck_after
+    now = datetime.now(timezone.utc)
+    limit = now - stuck_after
     async with deps.db.reading() as conn:
-        pending = await store.stuck(conn, domain.PENDING, limit)
-        held = await store.stuck(conn, domain.HELD, limit)
-    report = {"failed": 0, "finished": 0}
+        pending = await store.stuck(conn, domain.PENDING, limit, now)
+        held = await store.stuck(conn, domain.HELD, limit, now)
+        cancelling = await store.stuck(conn, domain.CANCELLING, limit, now)
+    report = {"failed": 0, "finished": 0, "cancelled": 0}
     for booking in pending:
-        report["failed"] += await _each(booking, "undo", reserve.undo(deps, booking, "never finished (reconciled)"))
+        report["failed"] += await _each(deps, booking, "undo",
+                                        reserve.undo(deps, booking, "never finished (reconciled)"))
     for booking in held:
-        report["finished"] += await _each(booking, "finish", _finish_if_paid(deps, booking))
+        report["finished"] += await _each(deps, booking, "finish", _finish_if_paid(deps, booking))
+    for booking in cancelling:
+        report["cancelled"] += await _each(deps, booking, "cancel", settle.finish_cancelling(deps, booking))
     return report
 
 
@@ -56,10 +62,14 @@ async def _finish_if_paid(deps: BookingDeps, booking: Row) -> None:
         await settle.finish(deps, booking)  # unreachable channel manager: raises, the next run tries again
 
 
-async def _each(booking: Row, what: str, step) -> int:
+async def _each(deps: BookingDeps, booking: Row, what: str, step) -> int:
     try:
         await step
         return 1
-    except Exception:  # noqa: BLE001 - one booking must not stop the others; the next run retries it
+    except Exception:  # noqa: BLE001 - one booking must not stop the others; it is tried again after a wait
         log.exception("booking job step failed", extra={"booking_id": booking.id, "step": what})
+        try:
+            await store.back_off(deps.db, booking, datetime.now(timezone.utc))
+        except Exception:  # noqa: BLE001 - the database itself failing: the next run tries again anyway
+            log.exception("could not record the failed step", extra={"booking_id": booking.id})
         return 0

@@ -17,6 +17,7 @@ STATUS = {
     domain.CANCELLED: pb.BOOKING_STATUS_CANCELLED,
     domain.EXPIRED: pb.BOOKING_STATUS_EXPIRED,
     domain.FAILED: pb.BOOKING_STATUS_FAILED,
+    domain.CANCELLING: pb.BOOKING_STATUS_CANCELLING,
 }
 STATUS_NAMES = {number: name for name, number in STATUS.items()}
 

@@ -13,6 +13,8 @@ from datetime import datetime, timedelta, timezone
 from hotelagg.booking.v1 import booking_pb2 as pb
 from sqlalchemy.engine import Row
 
+from clients.channel_managers import NotFound
+from clients.payments import PaymentNotFound
 from servers.booking import domain, store
 from servers.booking.deps import BookingDeps
 from servers.booking.errors import as_api_error, channel_manager_down
@@ -107,9 +109,29 @@ async def release_everything(deps: BookingDeps, booking: Row, cancel_sale: bool 
     if booking.hold_id:
         await deps.inventory.release(f"{booking.id}:release:{'sale' if cancel_sale else 'hold'}", booking.hold_id,
                                      cancel_sale=cancel_sale)
-    if booking.channel_manager_reservation_id:
-        hotel = await deps.hotel(booking.hotel_id)
-        client = deps.channel_manager(hotel.channel_manager.channel_manager_id)
-        await client.cancel(booking.channel_manager_reservation_id, f"{booking.id}:cancel")
+    await cancel_at_channel_manager(deps, booking)
     if booking.payment_reference and booking.paid_minor == 0:
+        await void_authorization(deps, booking)
+
+
+async def cancel_at_channel_manager(deps: BookingDeps, booking: Row) -> None:
+    """Cancels the booking's reservation there. One the channel manager does not know (purged, lost in a
+    restart) is nothing to cancel: a 404 is done, not a failure to retry forever."""
+    if not booking.channel_manager_reservation_id:
+        return
+    hotel = await deps.hotel(booking.hotel_id)
+    client = deps.channel_manager(hotel.channel_manager.channel_manager_id)
+    try:
+        await client.cancel(booking.channel_manager_reservation_id, f"{booking.id}:cancel")
+    except NotFound:
+        log.warning("the channel manager does not know the reservation; nothing to cancel there",
+                    extra={"booking_id": booking.id, "reservation": booking.channel_manager_reservation_id})
+
+
+async def void_authorization(deps: BookingDeps, booking: Row) -> None:
+    """Voids an uncaptured authorization; one the gateway does not know holds no money to give back."""
+    try:
         await deps.payments.void(booking.payment_reference, f"{booking.id}:void")
+    except PaymentNotFound:
+        log.warning("the gateway does not know the payment; nothing to void",
+                    extra={"booking_id": booking.id, "payment": booking.payment_reference})

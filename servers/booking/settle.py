@@ -17,7 +17,7 @@ from clients.channel_managers import ChannelManagerError, ChannelManagerUnavaila
 from clients.hotelagg import HotelaggError
 from servers.booking import domain, store
 from servers.booking.deps import BookingDeps
-from servers.booking.reserve import release_everything
+from servers.booking.reserve import cancel_at_channel_manager, release_everything, void_authorization
 from servers.runtime.errors import aborted, failed_precondition
 
 log = logging.getLogger("hotelagg.booking")
@@ -65,8 +65,7 @@ async def finish(deps: BookingDeps, booking: Row) -> Row:
             await client.confirm(booking.channel_manager_reservation_id, f"{booking.id}:confirm")
         except ChannelManagerError as refusal:
             # Expired, cancelled or gone there: no room to sell, so the money goes back.
-            return await refund_and_cancel(deps, booking, f"the channel manager refused to confirm ({refusal.code})",
-                                           cancel_sale=True)
+            return await refund_and_cancel(deps, booking, f"the channel manager refused to confirm ({refusal.code})")
     return await store.move(deps.db, booking, domain.CONFIRMED, now, expires_at=None)
 
 
@@ -90,20 +89,35 @@ async def _retry_later(deps: BookingDeps, booking: Row) -> None:
 async def finish_queued(deps: BookingDeps, message) -> None:
     """The retry queue's handler: a raise means try again at the next tier (then parked, then reconciled)."""
     booking = await store.read(deps.db, message.payload["booking_id"])
-    if booking.status == domain.HELD and booking.paid_minor > 0:
+    if booking.status == domain.CANCELLING:
+        await finish_cancelling(deps, booking)
+    elif booking.status == domain.HELD and booking.paid_minor > 0:
         await finish(deps, booking)
 
 
-async def refund_and_cancel(deps: BookingDeps, booking: Row, reason: str, cancel_sale: bool = False,
-                            fee_minor: int = 0) -> Row:
-    """Undoes a booking: rooms back here and at the channel manager, money back but the fee."""
-    now = datetime.now(timezone.utc)
-    await release_everything(deps, booking, cancel_sale=cancel_sale)
-    refund = booking.paid_minor - fee_minor
+async def refund_and_cancel(deps: BookingDeps, booking: Row, reason: str, fee_minor: int = 0) -> Row:
+    """Undoes a booking: first the decision (CANCELLING, with its reason and fee, so the booking no longer
+    claims its room or its money whatever happens next), then everything the decision needs done."""
+    booking = await store.move(deps.db, booking, domain.CANCELLING, datetime.now(timezone.utc),
+                               fee_minor=fee_minor, cancel_reason=reason[:500], expires_at=None)
+    return await finish_cancelling(deps, booking)
+
+
+async def finish_cancelling(deps: BookingDeps, booking: Row) -> Row:
+    """Finishes a decided cancellation; idempotent, safe to repeat (every call keyed by the booking).
+    The channel manager first, then our rooms: the room goes back on sale here only once the channel
+    manager has let it go too, so our mirror never offers a room it still counts as ours."""
+    await cancel_at_channel_manager(deps, booking)
+    if booking.hold_id:
+        # cancel_sale: a committed hold's sold rooms come back too; a held one is simply released.
+        await deps.inventory.release(f"{booking.id}:release:sale", booking.hold_id, cancel_sale=True)
+    refund = booking.paid_minor - booking.fee_minor
     if refund > 0:
         await deps.payments.refund(booking.payment_reference, refund, f"{booking.id}:refund")
-    return await store.move(deps.db, booking, domain.CANCELLED, now, paid_minor=fee_minor, fee_minor=fee_minor,
-                            cancel_reason=reason[:500], expires_at=None)
+    elif booking.payment_reference and booking.paid_minor == 0:
+        await void_authorization(deps, booking)
+    return await store.move(deps.db, booking, domain.CANCELLED, datetime.now(timezone.utc),
+                            paid_minor=booking.fee_minor)
 
 
 async def cancel_booking(deps: BookingDeps, booking_id: str, reason: str, etag: str) -> Row:
@@ -111,17 +125,35 @@ async def cancel_booking(deps: BookingDeps, booking_id: str, reason: str, etag: 
         booking = await store.read(deps.db, booking_id)
         if booking.status == domain.CANCELLED:
             return booking
-        _check_etag(booking, etag)
-        domain.check_transition(booking.status, domain.CANCELLED, booking.id)
-        if booking.status == domain.HELD:
-            return await refund_and_cancel(deps, booking, reason or "cancelled by the guest",
-                                           cancel_sale=booking.paid_minor > 0)
-        hotel = await deps.hotel(booking.hotel_id)
-        fee = domain.cancellation_fee(booking.total_minor, booking.check_in, hotel.time_zone,
-                                      hotel.free_cancellation_hours, hotel.cancellation_fee_percent,
-                                      datetime.now(timezone.utc))
-        return await refund_and_cancel(deps, booking, reason or "cancelled by the guest", cancel_sale=True,
-                                       fee_minor=min(fee, booking.paid_minor))
+        if booking.channel != domain.OUR_CHANNEL:
+            # Its rooms and money are the partner's business: cancelled here, nothing would go back.
+            raise failed_precondition("SOLD_BY_PARTNER", "a partner sold this booking; the partner cancels it",
+                                      booking_id=booking.id, partner_id=booking.channel)
+        if booking.status != domain.CANCELLING:
+            _check_etag(booking, etag)
+            domain.check_transition(booking.status, domain.CANCELLING, booking.id)
+            # The fee is decided once, now: a retry after the deadline must not charge more.
+            booking = await store.move(deps.db, booking, domain.CANCELLING, datetime.now(timezone.utc),
+                                       fee_minor=await _fee(deps, booking),
+                                       cancel_reason=(reason or "cancelled by the guest")[:500], expires_at=None)
+        try:
+            return await finish_cancelling(deps, booking)
+        except Exception:  # noqa: BLE001 - the cancellation stands; the retry queue and reconciliation finish it
+            log.warning("cancellation not finished yet; retried later", exc_info=True,
+                        extra={"booking_id": booking.id})
+            await _retry_later(deps, booking)
+            return await store.read(deps.db, booking.id)
+
+
+async def _fee(deps: BookingDeps, booking: Row) -> int:
+    """What the hotel keeps: nothing for a booking that was never confirmed, else its policy's fee."""
+    if booking.status != domain.CONFIRMED:
+        return 0
+    hotel = await deps.hotel(booking.hotel_id)
+    fee = domain.cancellation_fee(booking.total_minor, booking.check_in, hotel.time_zone,
+                                  hotel.free_cancellation_hours, hotel.cancellation_fee_percent,
+                                  datetime.now(timezone.utc))
+    return min(fee, booking.paid_minor)
 
 
 async def expire(deps: BookingDeps, booking: Row) -> Row:

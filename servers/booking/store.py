@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import String, and_, insert, literal, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from servers.booking.domain import PENDING, check_transition
+from servers.booking.domain import HELD, PENDING, check_transition
 from servers.runtime.errors import aborted, not_found
 from servers.storage.database import Database
 from servers.storage.tables import bookings, room_types
@@ -71,7 +71,7 @@ async def change(db: Database, booking: Row, now: datetime, **values) -> Row:
     async with db.unit_of_work() as uow:
         row = (await uow.connection.execute(
             update(bookings).where(bookings.c.id == booking.id, bookings.c.version == booking.version)
-            .values(version=bookings.c.version + 1, updated_at=now, **values)
+            .values({"version": bookings.c.version + 1, "updated_at": now, "retry_at": None, **values})
             # The room type never changes: carried over, so no second read is needed.
             .returning(*bookings.c, literal(booking.room_type_code, String).label("room_type_code"))
         )).first()
@@ -95,13 +95,33 @@ async def page(conn: AsyncConnection, *, user_id: str, hotel_id: str, statuses: 
     return list((await conn.execute(query)).all())
 
 
-async def stuck(conn: AsyncConnection, status: str, older_than: datetime, limit: int = 200) -> list[Row]:
-    query = _select().where(bookings.c.status == status, bookings.c.updated_at < older_than).limit(limit)
-    return list((await conn.execute(query)).all())
+# How many bookings a job run takes at most (the rest wait for the next run).
+JOB_BATCH = 200
 
 
-async def expired_holds(conn: AsyncConnection, now: datetime, limit: int = 200) -> list[Row]:
-    """HELD bookings past their hold whose payment was never captured."""
-    query = _select().where(bookings.c.status == "held", bookings.c.expires_at <= now,
-                            bookings.c.paid_minor == 0).limit(limit)
-    return list((await conn.execute(query)).all())
+async def stuck(conn: AsyncConnection, status: str, older_than: datetime, now: datetime) -> list[Row]:
+    """Bookings left in status since before older_than, longest waiting first, none that is backing off."""
+    query = _due(_select().where(bookings.c.status == status, bookings.c.updated_at < older_than), now)
+    return list((await conn.execute(query.order_by(bookings.c.updated_at, bookings.c.id).limit(JOB_BATCH))).all())
+
+
+async def expired_holds(conn: AsyncConnection, now: datetime) -> list[Row]:
+    """HELD bookings past their hold whose payment was never captured, the longest expired first."""
+    query = _due(_select().where(bookings.c.status == HELD, bookings.c.expires_at <= now,
+                                 bookings.c.paid_minor == 0), now)
+    return list((await conn.execute(query.order_by(bookings.c.expires_at, bookings.c.id).limit(JOB_BATCH))).all())
+
+
+def _due(query, now: datetime):
+    return query.where(or_(bookings.c.retry_at.is_(None), bookings.c.retry_at <= now))
+
+
+async def back_off(db: Database, booking: Row, now: datetime) -> None:
+    """A job's step failed for this booking: it waits before the next try (10 s, doubling, at most 10 min),
+    so that a few that keep failing never take the places of the others in a job's batch. Neither the
+    version nor updated_at move: it is not a change of the booking (and a change clears the wait)."""
+    wait = timedelta(seconds=min(600, 10 * 2 ** min(booking.failed_attempts, 6)))
+    async with db.unit_of_work() as uow:
+        await uow.connection.execute(update(bookings).where(bookings.c.id == booking.id).values(
+            failed_attempts=bookings.c.failed_attempts + 1, retry_at=now + wait))
+        await uow.commit()

@@ -168,7 +168,7 @@ bookings = Table(
     Column("rooms", Integer, nullable=False),
     Column("guests", Integer, nullable=False),
     Column("lead_guest", JSON),
-    # pending | held | confirmed | cancelled | expired | failed
+    # pending | held | confirmed | cancelling | cancelled | expired | failed
     Column("status", String(16), nullable=False),
     Column("expires_at", UtcDateTime),
     Column("currency_code", String(3), nullable=False),
@@ -189,6 +189,10 @@ bookings = Table(
     Column("request_hash", String(64)),
     Column("failure_reason", Text),
     Column("cancel_reason", Text),
+    # The booking jobs' backoff: a booking whose step keeps failing waits until retry_at, so a few
+    # poisoned ones never starve the rest (failed_attempts counts them, for operators).
+    Column("failed_attempts", Integer, nullable=False, server_default="0"),
+    Column("retry_at", UtcDateTime),
     Column("version", BigInteger, nullable=False, server_default="1"),
     *_timestamps(),
     CheckConstraint("rooms > 0 AND guests > 0", name="rooms_and_guests_positive"),

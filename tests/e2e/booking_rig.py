@@ -92,6 +92,15 @@ class Sandboxes:
         """The sandbox's reservations on our channel, by status."""
         return (await self.cm_admin("/admin/stats"))["reservations"].get("hotelagg", {})
 
+    def forget_reservation(self, reservation_id: str) -> None:
+        """The channel manager loses the reservation (purged, or lost in a restart): 404 from now on."""
+        self.cm_state.forget(reservation_id)
+
+    async def gateway_faults(self, **faults) -> dict:
+        async with self.http.post(f"{self.gateway_url}/admin/faults", json=faults) as reply:
+            assert reply.status == 200, await reply.text()
+            return await reply.json()
+
     def reservation_status(self, reservation_id: str) -> str:
         """Read in-process (its API may be down on purpose); expired on access, as the API does."""
         return self.cm_state.reservation(reservation_id).status

@@ -20,6 +20,7 @@ class BookingStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     BOOKING_STATUS_CANCELLED: _ClassVar[BookingStatus]
     BOOKING_STATUS_EXPIRED: _ClassVar[BookingStatus]
     BOOKING_STATUS_FAILED: _ClassVar[BookingStatus]
+    BOOKING_STATUS_CANCELLING: _ClassVar[BookingStatus]
 BOOKING_STATUS_UNSPECIFIED: BookingStatus
 BOOKING_STATUS_PENDING: BookingStatus
 BOOKING_STATUS_HELD: BookingStatus
@@ -27,6 +28,7 @@ BOOKING_STATUS_CONFIRMED: BookingStatus
 BOOKING_STATUS_CANCELLED: BookingStatus
 BOOKING_STATUS_EXPIRED: BookingStatus
 BOOKING_STATUS_FAILED: BookingStatus
+BOOKING_STATUS_CANCELLING: BookingStatus
 
 class Guest(_message.Message):
     __slots__ = ("given_name", "family_name", "email", "phone")

@@ -81,7 +81,8 @@ class BookingServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CancelBooking(self, request, context):
-        """Releases a held booking, or cancels a confirmed one under the hotel's policy.
+        """Releases a held booking, or cancels a confirmed one under the hotel's policy. Answers CANCELLING
+        when a party it must tell is unreachable: the cancellation stands and is finished by retries.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -38,7 +38,9 @@ class BookingServiceStub:
     ConfirmBooking: _grpc.UnaryUnaryMultiCallable[_booking_pb2.ConfirmBookingRequest, _booking_pb2.ConfirmBookingResponse]
     """Captures the payment and confirms at the channel manager."""
     CancelBooking: _grpc.UnaryUnaryMultiCallable[_booking_pb2.CancelBookingRequest, _booking_pb2.CancelBookingResponse]
-    """Releases a held booking, or cancels a confirmed one under the hotel's policy."""
+    """Releases a held booking, or cancels a confirmed one under the hotel's policy. Answers CANCELLING
+    when a party it must tell is unreachable: the cancellation stands and is finished by retries.
+    """
     GetBooking: _grpc.UnaryUnaryMultiCallable[_booking_pb2.GetBookingRequest, _booking_pb2.GetBookingResponse]
     ListBookings: _grpc.UnaryUnaryMultiCallable[_booking_pb2.ListBookingsRequest, _booking_pb2.ListBookingsResponse]
     """Lists a user's or a hotel's bookings, newest first."""
@@ -53,7 +55,9 @@ class BookingServiceAsyncStub(BookingServiceStub):
     ConfirmBooking: _aio.UnaryUnaryMultiCallable[_booking_pb2.ConfirmBookingRequest, _booking_pb2.ConfirmBookingResponse]  # type: ignore[assignment]
     """Captures the payment and confirms at the channel manager."""
     CancelBooking: _aio.UnaryUnaryMultiCallable[_booking_pb2.CancelBookingRequest, _booking_pb2.CancelBookingResponse]  # type: ignore[assignment]
-    """Releases a held booking, or cancels a confirmed one under the hotel's policy."""
+    """Releases a held booking, or cancels a confirmed one under the hotel's policy. Answers CANCELLING
+    when a party it must tell is unreachable: the cancellation stands and is finished by retries.
+    """
     GetBooking: _aio.UnaryUnaryMultiCallable[_booking_pb2.GetBookingRequest, _booking_pb2.GetBookingResponse]  # type: ignore[assignment]
     ListBookings: _aio.UnaryUnaryMultiCallable[_booking_pb2.ListBookingsRequest, _booking_pb2.ListBookingsResponse]  # type: ignore[assignment]
     """Lists a user's or a hotel's bookings, newest first."""
@@ -83,7 +87,9 @@ class BookingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _booking_pb2.CancelBookingRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_booking_pb2.CancelBookingResponse, _abc.Awaitable[_booking_pb2.CancelBookingResponse]]:
-        """Releases a held booking, or cancels a confirmed one under the hotel's policy."""
+        """Releases a held booking, or cancels a confirmed one under the hotel's policy. Answers CANCELLING
+        when a party it must tell is unreachable: the cancellation stands and is finished by retries.
+        """
 
     @_abc_1.abstractmethod
     def GetBooking(
