@@ -72,10 +72,19 @@ async def stay_nights(conn: AsyncConnection, hotel_id: str, code: str, check_in:
 
 
 async def _move_rooms(uow: UnitOfWork, hold: Row, *, sold: bool, now: datetime) -> list[Night]:
-    """Gives a hold's rooms back (released, expired) or turns them into sold rooms (committed)."""
+    """Gives a hold's rooms back (released, expired) or turns them into sold rooms (committed).
+
+    Rooms given back come free like any other (domain.free_rooms): a partner's guest sold a room beyond
+    capacity on the night gets one first, sold to them on the spot (out of `available`, out of
+    `oversold`); only the rest are for sale again.
+    """
     values = {"held": inventory.c.held - hold.quantity, "version": inventory.c.version + 1, "updated_at": now}
     if sold:
         values["available"] = inventory.c.available - hold.quantity
+    else:
+        freed = free_rooms(hold.quantity, inventory.c.oversold, least=_least)
+        values["available"] = inventory.c.available - freed.absorbed
+        values["oversold"] = inventory.c.oversold - freed.absorbed
     statement = (
         update(inventory)
         .where(inventory.c.room_type_id == hold.room_type_id, inventory.c.night >= hold.check_in,
