@@ -8,6 +8,7 @@ And an expired hold counts as free at once (ARCHITECTURE §5 rule 2), for a part
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 
 import grpc
@@ -17,7 +18,7 @@ from sqlalchemy import update
 from servers.inventory.jobs import sweep_expired_holds
 from servers.storage.tables import holds
 from tests.api.helpers import availability_request, days_ahead, fails, pb_date, request_id
-from tests.api.partner_helpers import HOTEL, listed_hotel, reservation, rows, set_allowance, stay_nights
+from tests.api.partner_helpers import HOTEL, eventually, listed_hotel, reservation, rows, set_allowance, stay_nights
 
 
 def _hold(check_in: int = 10, nights: int = 2, quantity: int = 2) -> inv.HoldInventoryRequest:
@@ -30,6 +31,18 @@ async def _expire_holds(db) -> None:
     async with db.unit_of_work() as uow:
         await uow.connection.execute(update(holds).values(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
         await uow.commit()
+
+
+async def watching(server, stub):
+    """A WatchInventory stream of the hotel, once the server has it subscribed."""
+    stream = stub.WatchInventory(inv.WatchInventoryRequest(hotel_ids=[HOTEL]))
+    hub = server.context["hub"]
+
+    async def subscribed() -> bool:
+        return hub.subscriber_count == 1
+
+    await eventually(subscribed)
+    return stream
 
 
 async def _oversold_beside_our_hold(channel, db):
@@ -68,12 +81,17 @@ async def test_an_expired_hold_reclaimed_by_the_next_hold_gives_the_oversold_gue
     assert await stay_nights(db, 10, 2) == [(1, 1, 0)] * 2
 
 
-async def test_an_expired_unswept_hold_does_not_block_a_partner_sale(channel, db):
+async def test_an_expired_unswept_hold_does_not_block_a_partner_sale(server, channel, db):
     listed = await listed_hotel(channel, rooms=3)  # no overbooking allowance at all
     await listed.inventory.HoldInventory(_hold(quantity=3))
     await _expire_holds(db)
+    stream = await watching(server, listed.inventory)
     answer = await listed.notify(reservation(rooms=1))
     assert answer.over_capacity is False
+    # The reclaimed hold is announced as what it is, then the sale.
+    causes = [(await asyncio.wait_for(stream.read(), 5)).cause for _ in range(2)]
+    stream.cancel()
+    assert causes == [inv.CHANGE_CAUSE_EXPIRY, inv.CHANGE_CAUSE_PARTNER_RESERVATION]
     assert await stay_nights(db, 10, 2) == [(2, 0, 0)] * 2
     assert [(h.status, h.quantity) for h in await rows(db, "holds")] == [("expired", 3)]
     [booking] = await rows(db, "bookings")
