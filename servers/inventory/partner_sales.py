@@ -115,18 +115,14 @@ async def _take(uow: UnitOfWork, room_type_id: int, sale: PartnerSale, allowance
                 ) -> tuple[bool, tuple[Night, ...], list[tuple[str, tuple[Night, ...]]]]:
     """Takes `rooms` on every night: free rooms first, the rest oversold within the allowance.
 
-    An expired hold counts as free at once (ARCHITECTURE §5 rule 2): when a night is short of free
-    rooms, the expired holds on the stay's nights are reclaimed first (their nights are returned, to
-    be announced as expiries), and the nights read again.
+    An expired hold counts as free at once (ARCHITECTURE §5 rule 2), so the expired holds on the stay's
+    nights are reclaimed first (their nights returned, to be announced as expiries). First, before the
+    nights are locked: like the sweeper and a hold, lock a hold, then its nights, never the other way
+    round, or a sale and a hold reclaiming the same expired hold could deadlock.
     """
+    reclaimed = await reclaim_expired(uow, now, room_type_id=room_type_id, start=sale.check_in, end=sale.check_out)
+    expired = [(hold.room_type_code, tuple(nights)) for hold, nights in reclaimed]
     rows = await _locked_nights(uow, room_type_id, sale)
-    expired: list[tuple[str, tuple[Night, ...]]] = []
-    if any(max(row.available - row.held, 0) < sale.rooms for row in rows):
-        reclaimed = await reclaim_expired(uow, now, room_type_id=room_type_id, start=sale.check_in,
-                                          end=sale.check_out)
-        if reclaimed:
-            expired = [(hold.room_type_code, tuple(nights)) for hold, nights in reclaimed]
-            rows = await _locked_nights(uow, room_type_id, sale)
     _check_nights(sale, {row.night: row for row in rows}, allowance)
     over = any(max(row.available - row.held, 0) < sale.rooms for row in rows)
     free = inventory.c.available - inventory.c.held

@@ -104,3 +104,20 @@ async def test_a_live_hold_still_counts_against_a_partner_sale(channel, db):
     refused = await fails(listed.notify(reservation(rooms=1)))
     assert (refused.code, refused.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "OVERBOOKING_LIMIT_EXCEEDED")
     assert await stay_nights(db, 10, 2) == [(3, 3, 0)] * 2
+
+
+async def test_partner_sales_and_holds_racing_for_one_expired_hold_all_get_their_rooms(channel, db):
+    """Each of them may reclaim the same expired hold at once: one does, the others find its rooms free.
+    None is refused, none fails (no deadlock between locking a hold and locking its nights)."""
+    listed = await listed_hotel(channel, rooms=8, nights=40)
+    for i in range(4):
+        check_in = 2 + 3 * i
+        await listed.inventory.HoldInventory(_hold(check_in, nights=2, quantity=8))
+        await _expire_holds(db)
+        answers = await asyncio.gather(
+            *(listed.notify(reservation(f"R-{i}-{n}", check_in=check_in, rooms=1)) for n in range(4)),
+            *(listed.inventory.HoldInventory(_hold(check_in, nights=2, quantity=1)) for _ in range(4)),
+            return_exceptions=True)
+        assert [a for a in answers if isinstance(a, Exception)] == [], i
+        assert not any(a.over_capacity for a in answers[:4])
+        assert await stay_nights(db, check_in, 2) == [(4, 4, 0)] * 2
