@@ -218,6 +218,14 @@ def free_rooms(rooms: Any, oversold: Any, least: Callable[[Any, Any], Any] = min
     return FreedRooms(absorbed, rooms - absorbed)
 
 
+def holds_ended(night: Night, rooms: int) -> Night:
+    """The night once `rooms` of its held rooms are given back unsold (a hold released or expired):
+    free_rooms's rule, as holds.py applies it in SQL."""
+    freed = free_rooms(rooms, night.oversold)
+    return replace(night, held=night.held - rooms, available=night.available - freed.absorbed,
+                   oversold=night.oversold - freed.absorbed)
+
+
 def apply_patch(current: Night | None, night: date, patch: NightsPatch, default_total: int) -> Night:
     """The night after the patch; a night not loaded yet starts from the room type's total. Rooms added
     to the total come free like any other (free_rooms): they first absorb the night's oversold rooms."""

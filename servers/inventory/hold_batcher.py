@@ -145,12 +145,24 @@ class HoldBatcher:
         room_type, by_night = await holds.stay_nights(uow.connection, first.hotel_id, first.room_type_code, start, end)
         outcomes = _decisions(fresh, by_night, now, room_type.currency_code)
         if any(_is_sold_out(o) for o in outcomes.values()):
-            # Expired holds count as free at once: reclaim those on these nights, then decide again.
-            if await holds.reclaim_expired(uow, now, room_type_id=room_type.id, start=start, end=end):
-                room_type, by_night = await holds.stay_nights(uow.connection, first.hotel_id,
-                                                              first.room_type_code, start, end)
-                outcomes = _decisions(fresh, by_night, now, room_type.currency_code)
+            # Expired holds count as free at once: reclaim those on these nights, then decide again, on
+            # nights read again even if none was left for us to reclaim: another writer (the sweeper, a
+            # partner's sale) may have reclaimed one since our read, and deciding on it would refuse
+            # rooms that are free. (One more read per batch, only for batches that found no room.)
+            reclaimed = await holds.reclaim_expired(uow, now, room_type_id=room_type.id, start=start, end=end)
+            await self._announce_expired(uow, reclaimed, now)
+            room_type, by_night = await holds.stay_nights(uow.connection, first.hotel_id,
+                                                          first.room_type_code, start, end)
+            outcomes = _decisions(fresh, by_night, now, room_type.currency_code)
         return room_type, by_night, outcomes
+
+    async def _announce_expired(self, uow: UnitOfWork, reclaimed, now: datetime) -> None:
+        """Reclaimed holds are expiries like the sweeper's, whether or not a hold of this batch then
+        takes their rooms: each frees nights of its own, maybe beyond the stays asked for. Recorded
+        before the batch's own change, so a night's announcements come in the order they happened."""
+        for hold, nights in reclaimed:
+            await self.hub.record(uow, changes.InventoryChange(
+                hold.hotel_id, hold.room_type_code, hold.currency_code, changes.EXPIRY, tuple(nights), now))
 
     async def _write(self, uow: UnitOfWork, room_type_id: int, accepted: list[HoldAsk],
                      outcomes: dict, now: datetime) -> list[Night]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, select, update
+from sqlalchemy import and_, bindparam, case, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,7 +18,7 @@ from servers.inventory.ari import find_room_type, night_from_row
 from servers.inventory.domain import Night, free_rooms
 from servers.runtime.errors import failed_precondition, not_found
 from servers.storage.database import UnitOfWork
-from servers.storage.tables import holds, hotels, inventory, room_types
+from servers.storage.tables import bookings, holds, hotels, inventory, room_types
 
 HELD, RELEASED, COMMITTED, EXPIRED = "held", "released", "committed", "expired"
 _HOLD_COLUMNS = (holds.c.id, holds.c.hotel_id, holds.c.room_type_id, holds.c.check_in, holds.c.check_out,
@@ -72,10 +72,19 @@ async def stay_nights(conn: AsyncConnection, hotel_id: str, code: str, check_in:
 
 
 async def _move_rooms(uow: UnitOfWork, hold: Row, *, sold: bool, now: datetime) -> list[Night]:
-    """Gives a hold's rooms back (released, expired) or turns them into sold rooms (committed)."""
+    """Gives a hold's rooms back (released, expired) or turns them into sold rooms (committed).
+
+    Rooms given back come free like any other (domain.free_rooms): a partner's guest sold a room beyond
+    capacity on the night gets one first, sold to them on the spot (out of `available`, out of
+    `oversold`); only the rest are for sale again.
+    """
     values = {"held": inventory.c.held - hold.quantity, "version": inventory.c.version + 1, "updated_at": now}
     if sold:
         values["available"] = inventory.c.available - hold.quantity
+    else:
+        freed = free_rooms(hold.quantity, inventory.c.oversold, least=_least)
+        values["available"] = inventory.c.available - freed.absorbed
+        values["oversold"] = inventory.c.oversold - freed.absorbed
     statement = (
         update(inventory)
         .where(inventory.c.room_type_id == hold.room_type_id, inventory.c.night >= hold.check_in,
@@ -194,10 +203,43 @@ async def expired_held(conn: AsyncConnection, room_type_ids: list[int], start: d
         holds.c.status == HELD, holds.c.expires_at <= now, holds.c.room_type_id.in_(room_type_ids),
         holds.c.check_in < end, holds.c.check_out > start,
     )
+    return _rooms_per_night((await conn.execute(query)).all(), start, end)
+
+
+# A booking's states while its hold is live (the booking service's names; the states are the bookings table's).
+_BOOKING_BEING_MADE, _BOOKING_HELD = "pending", "held"
+
+
+async def reserved_at_channel_manager(conn: AsyncConnection, hotel_id: str) -> dict[tuple[int, date], int]:
+    """Rooms of our live holds that the hotel's channel manager counts as taken, per (room type, night).
+
+    A hold is reserved there once its booking has the channel manager's reservation; a booking still
+    being made may have it already without having written it down, and is counted too: counting it
+    early only lets the mirror show a room the channel manager will refuse, never the other way round.
+    A hold with no booking (HoldInventory alone) is unknown there. Live bookings are few: the query
+    starts from the bookings index on status.
+    """
+    return _rooms_per_night((await conn.execute(_RESERVED_AT_CHANNEL_MANAGER, {"hotel": hotel_id})).all())
+
+
+# Built once: it runs with every snapshot applied, and a statement built per call leaves reference
+# cycles for the garbage collector (see sync._ROOM_TYPES).
+_RESERVED_AT_CHANNEL_MANAGER = (
+    select(holds.c.room_type_id, holds.c.check_in, holds.c.check_out, holds.c.quantity)
+    .select_from(bookings.join(holds, holds.c.id == bookings.c.hold_id))
+    .where(bookings.c.status.in_((_BOOKING_BEING_MADE, _BOOKING_HELD)), bookings.c.hotel_id == bindparam("hotel"),
+           bookings.c.channel_manager_reservation_id.is_not(None) | (bookings.c.status == _BOOKING_BEING_MADE),
+           holds.c.status == HELD)
+)
+
+
+def _rooms_per_night(rows, start: date | None = None, end: date | None = None) -> dict[tuple[int, date], int]:
+    """Holds' rooms summed per (room type, night), only on nights within [start, end) when given."""
     counted: dict[tuple[int, date], int] = {}
-    for row in (await conn.execute(query)).all():
-        day = max(row.check_in, start)
-        while day < min(row.check_out, end):
+    for row in rows:
+        day = row.check_in if start is None else max(row.check_in, start)
+        last = row.check_out if end is None else min(row.check_out, end)
+        while day < last:
             counted[(row.room_type_id, day)] = counted.get((row.room_type_id, day), 0) + row.quantity
             day += timedelta(days=1)
     return counted

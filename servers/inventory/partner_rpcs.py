@@ -51,10 +51,12 @@ class PartnerRpcs:
                 outcome = await partner_sales.apply_sale(uow, sale, now)
             except IntegrityError:
                 raise partner_sales.concurrent_first_revision(sale.reservation_id) from None
-            for code, nights in outcome.changed:
+            announced = [(changes.EXPIRY, code, nights) for code, nights in outcome.expired]
+            announced += [(changes.PARTNER_RESERVATION, code, nights) for code, nights in outcome.changed]
+            for cause, code, nights in announced:
                 if nights:
                     await self.hub.record(uow, changes.InventoryChange(
-                        sale.hotel_id, code, sale.currency_code, changes.PARTNER_RESERVATION, nights, now))
+                        sale.hotel_id, code, sale.currency_code, cause, nights, now))
             return pb.ApplyPartnerReservationResponse(
                 booking_id=outcome.booking_id, over_capacity=outcome.over_capacity, revision=outcome.revision,
                 applied=outcome.applied)

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Row
 
 from servers.inventory.ari import find_room_type, night_from_row
 from servers.inventory.domain import Night
-from servers.inventory.holds import NIGHT_COLUMNS, rooms_back
+from servers.inventory.holds import NIGHT_COLUMNS, reclaim_expired, rooms_back
 from servers.runtime.errors import aborted, failed_precondition
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import bookings, hotels, inventory, room_types
@@ -51,6 +51,8 @@ class SaleOutcome:
     applied: bool
     # (room type code, nights after the change) for every room type whose nights moved.
     changed: tuple[tuple[str, tuple[Night, ...]], ...] = ()
+    # The same for expired holds reclaimed to make room for the sale, each announced as an expiry.
+    expired: tuple[tuple[str, tuple[Night, ...]], ...] = ()
 
 
 async def apply_sale(uow: UnitOfWork, sale: PartnerSale, now: datetime) -> SaleOutcome:
@@ -70,12 +72,14 @@ async def apply_sale(uow: UnitOfWork, sale: PartnerSale, now: datetime) -> SaleO
                                 existing.rooms, now)
         changed.append((existing.room_type_code, back))
     over = False
+    expired: list[tuple[str, tuple[Night, ...]]] = []
     if not sale.cancelled:
         allowance = await _allowance(uow, sale.hotel_id)
-        over, taken = await _take(uow, room_type.id, sale, allowance, now)
+        over, taken, expired = await _take(uow, room_type.id, sale, allowance, now)
         changed.append((sale.room_type_code, taken))
     booking_id = await _write_booking(uow, existing, room_type.id, sale, over, now)
-    return SaleOutcome(booking_id, over, sale.revision, applied=True, changed=tuple(changed))
+    return SaleOutcome(booking_id, over, sale.revision, applied=True, changed=tuple(changed),
+                       expired=tuple(expired))
 
 
 async def _recorded(uow: UnitOfWork, sale: PartnerSale) -> Row | None:
@@ -107,12 +111,18 @@ def _stay(room_type_id: int, check_in: date, check_out: date):
             inventory.c.night < check_out)
 
 
-async def _take(uow: UnitOfWork, room_type_id: int, sale: PartnerSale, allowance: int,
-                now: datetime) -> tuple[bool, tuple[Night, ...]]:
-    """Takes `rooms` on every night: free rooms first, the rest oversold within the allowance."""
-    query = (select(inventory.c.night, inventory.c.available, inventory.c.held, inventory.c.oversold)
-             .where(*_stay(room_type_id, sale.check_in, sale.check_out)).order_by(inventory.c.night))
-    rows = (await uow.connection.execute(uow.for_update(query))).all()
+async def _take(uow: UnitOfWork, room_type_id: int, sale: PartnerSale, allowance: int, now: datetime
+                ) -> tuple[bool, tuple[Night, ...], list[tuple[str, tuple[Night, ...]]]]:
+    """Takes `rooms` on every night: free rooms first, the rest oversold within the allowance.
+
+    An expired hold counts as free at once (ARCHITECTURE §5 rule 2), so the expired holds on the stay's
+    nights are reclaimed first (their nights returned, to be announced as expiries). First, before the
+    nights are locked: like the sweeper and a hold, lock a hold, then its nights, never the other way
+    round, or a sale and a hold reclaiming the same expired hold could deadlock.
+    """
+    reclaimed = await reclaim_expired(uow, now, room_type_id=room_type_id, start=sale.check_in, end=sale.check_out)
+    expired = [(hold.room_type_code, tuple(nights)) for hold, nights in reclaimed]
+    rows = await _locked_nights(uow, room_type_id, sale)
     _check_nights(sale, {row.night: row for row in rows}, allowance)
     over = any(max(row.available - row.held, 0) < sale.rooms for row in rows)
     free = inventory.c.available - inventory.c.held
@@ -120,7 +130,13 @@ async def _take(uow: UnitOfWork, room_type_id: int, sale: PartnerSale, allowance
     nights = await _update_nights(uow, room_type_id, sale.check_in, sale.check_out, now,
                                   available=inventory.c.available - take,
                                   oversold=inventory.c.oversold + sale.rooms - take)
-    return over, nights
+    return over, nights, expired
+
+
+async def _locked_nights(uow: UnitOfWork, room_type_id: int, sale: PartnerSale) -> list[Row]:
+    query = (select(inventory.c.night, inventory.c.available, inventory.c.held, inventory.c.oversold)
+             .where(*_stay(room_type_id, sale.check_in, sale.check_out)).order_by(inventory.c.night))
+    return list((await uow.connection.execute(uow.for_update(query))).all())
 
 
 def _check_nights(sale: PartnerSale, rows: dict[date, Row], allowance: int) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from hotelagg.inventory.v1 import inventory_pb2 as pb
@@ -134,10 +133,12 @@ class InventoryServicer(HoldRpcs, SyncRpcs, PartnerRpcs, inventory_pb2_grpc.Inve
         now = _now()
         async with self.db.reading() as conn:
             currency, found = await ari.availability(conn, request.hotel_id, request.room_type_code, start, end)
-            # Expired holds count as free at once, even before the sweeper reclaims them.
+            # Expired holds count as free at once, even before the sweeper reclaims them (and, like
+            # any rooms coming free, go to guests sold beyond capacity first).
             lapsed = await holds.expired_held(conn, [rt.id for rt, _ in found], start, end, now)
         if lapsed:
-            found = [(rt, [replace(n, held=n.held - lapsed.get((rt.id, n.night), 0)) for n in nights])
+            found = [(rt, [domain.holds_ended(n, lapsed[(rt.id, n.night)]) if (rt.id, n.night) in lapsed else n
+                           for n in nights])
                      for rt, nights in found]
         return pb.GetAvailabilityResponse(
             room_types=[

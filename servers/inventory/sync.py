@@ -21,6 +21,7 @@ from sqlalchemy.engine import Row
 from clients.channel_managers import ChannelEvent, Delta, Snapshot
 from servers.inventory.ari import load_nights, night_from_row
 from servers.inventory.bulk import merge_snapshots
+from servers.inventory.channel_count import as_mirrored
 from servers.inventory.channel_events import event_json, from_json
 from servers.inventory.domain import Night
 from servers.inventory.night_rows import MergedNights
@@ -222,6 +223,7 @@ async def apply_snapshots(uow: UnitOfWork, hotel_id: str, snapshots: list[tuple[
     """Consecutive snapshots: one COPY and one merge on PostgreSQL; one by one on SQLite."""
     if not snapshots:
         return
+    snapshots = await as_mirrored(uow, hotel_id, snapshots)  # our reserved holds are not counted twice
     if uow.is_sqlite:
         for room_type_id, event in snapshots:
             await apply_snapshot(uow, hotel_id, room_type_id, event, now, outcome, restart)

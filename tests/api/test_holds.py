@@ -206,3 +206,32 @@ async def test_watch_streams_hold_changes_and_cache_is_written_through(server, c
     assert [n.sellable_rooms for n in change.nights] == [3, 3, 3]
     cached = await server.context["cache"].get_nights([(HOTEL, days_ahead(2), "STD")])
     assert cached[0].available == 3 and cached[0].price == 10000
+
+
+async def test_holds_reclaimed_by_a_hold_are_announced_like_any_expiry(server, channel):
+    """The next hold reclaims an expired one on its nights; every night it frees is news to the cache,
+    the hotel's change count and watchers, also those the new hold does not take (issue 14, item 11)."""
+    stub = inventory_stub(channel)
+    await _load(stub, rooms=2)
+    cache = server.context["cache"]
+    await stub.HoldInventory(_hold_request(first=2, nights=3, quantity=2))
+    keys = [(HOTEL, days_ahead(day), "STD") for day in (2, 3, 4)]
+    assert [n.available for n in await cache.get_nights(keys)] == [0, 0, 0]
+    async with server.context["db"].unit_of_work() as uow:
+        await uow.connection.execute(update(holds).values(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+        await uow.commit()
+    [count_before] = await cache.change_counts([HOTEL])
+    stream = stub.WatchInventory(inv.WatchInventoryRequest(hotel_ids=[HOTEL]))
+    while server.context["hub"].subscriber_count == 0:
+        await asyncio.sleep(0.01)
+
+    await stub.HoldInventory(_hold_request(first=2, nights=1, quantity=1))
+    expiry = await asyncio.wait_for(stream.read(), 5)
+    assert expiry.cause == inv.CHANGE_CAUSE_EXPIRY, "the reclaimed hold was not announced"
+    hold = await asyncio.wait_for(stream.read(), 5)
+    stream.cancel()
+    assert [n.sellable_rooms for n in expiry.nights] == [2, 2, 2]
+    assert (hold.cause, [n.sellable_rooms for n in hold.nights]) == (inv.CHANGE_CAUSE_HOLD, [1])
+    assert [n.available for n in await cache.get_nights(keys)] == [1, 2, 2]
+    [count_after] = await cache.change_counts([HOTEL])
+    assert count_after >= count_before + 2
