@@ -89,7 +89,7 @@ async def run_worker(settings, name: str, once: bool) -> None:
         if parts.booking.payments is None:
             raise SystemExit("booking workers need HOTELAGG_PAYMENT_GATEWAY_URL")
         channel = grpc.aio.insecure_channel(settings.inventory_target or f"127.0.0.1:{settings.port}")
-        parts.booking.inventory = InventoryClient(channel)
+        parts.booking.inventory = InventoryClient(channel, service_token=settings.service_token)
     if name == "partner-delivery":
         try:
             await start_partner_bus(parts)

@@ -40,8 +40,11 @@ class BookingServiceStub:
     CancelBooking: _grpc.UnaryUnaryMultiCallable[_booking_pb2.CancelBookingRequest, _booking_pb2.CancelBookingResponse]
     """Releases a held booking, or cancels a confirmed one under the hotel's policy."""
     GetBooking: _grpc.UnaryUnaryMultiCallable[_booking_pb2.GetBookingRequest, _booking_pb2.GetBookingResponse]
+    """Returns one booking; the lead guest only to its owner (`x-booking-token`) or an operator."""
     ListBookings: _grpc.UnaryUnaryMultiCallable[_booking_pb2.ListBookingsRequest, _booking_pb2.ListBookingsResponse]
-    """Lists a user's or a hotel's bookings, newest first."""
+    """Lists a user's or a hotel's bookings, newest first; lead guests only to operators and to the
+    owner of each booking (`x-booking-token`, repeatable).
+    """
 
 @_typing.type_check_only
 class BookingServiceAsyncStub(BookingServiceStub):
@@ -55,8 +58,11 @@ class BookingServiceAsyncStub(BookingServiceStub):
     CancelBooking: _aio.UnaryUnaryMultiCallable[_booking_pb2.CancelBookingRequest, _booking_pb2.CancelBookingResponse]  # type: ignore[assignment]
     """Releases a held booking, or cancels a confirmed one under the hotel's policy."""
     GetBooking: _aio.UnaryUnaryMultiCallable[_booking_pb2.GetBookingRequest, _booking_pb2.GetBookingResponse]  # type: ignore[assignment]
+    """Returns one booking; the lead guest only to its owner (`x-booking-token`) or an operator."""
     ListBookings: _aio.UnaryUnaryMultiCallable[_booking_pb2.ListBookingsRequest, _booking_pb2.ListBookingsResponse]  # type: ignore[assignment]
-    """Lists a user's or a hotel's bookings, newest first."""
+    """Lists a user's or a hotel's bookings, newest first; lead guests only to operators and to the
+    owner of each booking (`x-booking-token`, repeatable).
+    """
 
 class BookingServiceServicer(metaclass=_abc_1.ABCMeta):
     """Bookings: reserve (a hold that expires), pay, confirm through the channel manager."""
@@ -90,7 +96,8 @@ class BookingServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _booking_pb2.GetBookingRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_booking_pb2.GetBookingResponse, _abc.Awaitable[_booking_pb2.GetBookingResponse]]: ...
+    ) -> _typing.Union[_booking_pb2.GetBookingResponse, _abc.Awaitable[_booking_pb2.GetBookingResponse]]:
+        """Returns one booking; the lead guest only to its owner (`x-booking-token`) or an operator."""
 
     @_abc_1.abstractmethod
     def ListBookings(
@@ -98,6 +105,8 @@ class BookingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _booking_pb2.ListBookingsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_booking_pb2.ListBookingsResponse, _abc.Awaitable[_booking_pb2.ListBookingsResponse]]:
-        """Lists a user's or a hotel's bookings, newest first."""
+        """Lists a user's or a hotel's bookings, newest first; lead guests only to operators and to the
+        owner of each booking (`x-booking-token`, repeatable).
+        """
 
 def add_BookingServiceServicer_to_server(servicer: BookingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
