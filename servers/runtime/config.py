@@ -101,6 +101,13 @@ class Settings(BaseSettings):
     partner_timeout_seconds: float = Field(10.0, gt=0, le=120)
     # How long an identical search over unchanged hotels may answer from the last result (0: never).
     search_memo_seconds: float = Field(1.0, ge=0, le=60)
+    # Housekeeping: how often every table that grows is purged, how long finished rows are kept for a look
+    # (published messages, applied webhook events, delivered deliveries, ended holds), how long bookings
+    # that never came to be (failed, expired), and how many rows one transaction deletes.
+    housekeeping_interval_seconds: float = Field(300.0, gt=0, le=86400)
+    retention_days: int = Field(7, ge=1, le=3650)
+    ended_booking_retention_days: int = Field(90, ge=1, le=3650)
+    housekeeping_batch_size: int = Field(1000, ge=1, le=100_000)
     # How long search keeps hotels and room types (static data) before reading them again.
     hotel_cache_ttl_seconds: float = Field(60.0, ge=0, le=86400)
 
