@@ -18,7 +18,7 @@ from servers import app
 from servers.runtime.config import Settings
 from servers.storage import tables as t
 from tests.api.helpers import (
-    days_ahead, fails, hotel_message, inventory_stub, make_hotel, pb_date, request_id, update_request,
+    days_ahead, fails, hotel_message, inventory_stub, make_hotel, pb_date, update_request,
 )
 
 NOW = datetime.now(timezone.utc)
