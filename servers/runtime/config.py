@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICE_NAMES = ("inventory", "search", "booking", "partner")
@@ -124,6 +124,13 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value or None
 
+
+    @model_validator(mode="after")
+    def _bookings_outlive_their_request_ids(self) -> "Settings":
+        # A purged booking frees its request id: a replay after that would book again.
+        if self.ended_booking_retention_days * 24 < self.idempotency_ttl_hours:
+            raise ValueError("ended_booking_retention_days must cover idempotency_ttl_hours")
+        return self
 
     @property
     def is_development(self) -> bool:

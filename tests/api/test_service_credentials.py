@@ -9,6 +9,7 @@ from __future__ import annotations
 import grpc
 import pytest
 from hotelagg.booking.v1 import booking_pb2 as bk
+from hotelagg.booking.v1 import booking_pb2_grpc
 from hotelagg.inventory.v1 import inventory_pb2 as inv
 from hotelagg.partner.v1 import partner_pb2 as pt
 from hotelagg.partner.v1 import partner_pb2_grpc
@@ -36,6 +37,10 @@ class _Sending(grpc.aio.UnaryUnaryClientInterceptor):
     async def intercept_unary_unary(self, continuation, details, request):
         details = details._replace(metadata=(*(details.metadata or ()), *self.metadata))
         return await continuation(details, request)
+
+
+def bk_stub(channel) -> booking_pb2_grpc.BookingServiceStub:
+    return booking_pb2_grpc.BookingServiceStub(channel)
 
 
 def _operator_channel(rig) -> grpc.aio.Channel:
@@ -187,12 +192,6 @@ async def test_only_the_owner_or_an_operator_confirms_or_cancels(db, stack):
         assert [r.status for r in await rows(db, "bookings", id=booking_id)] == ["held"]
         cancelled = (await bk_stub(operator).CancelBooking(cancel)).booking
         assert cancelled.status == bk.BOOKING_STATUS_CANCELLED and cancelled.lead_guest.family_name == "Lovelace"
-
-
-def bk_stub(channel):
-    from hotelagg.booking.v1 import booking_pb2_grpc
-
-    return booking_pb2_grpc.BookingServiceStub(channel)
 
 
 async def test_development_mode_keeps_the_one_machine_default_open_but_not_guest_data(db, stack):

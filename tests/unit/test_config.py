@@ -94,3 +94,9 @@ def test_production_with_its_own_secrets_is_safe(env):
     env(service_token="too-short")
     with pytest.raises(ValidationError):
         Settings()
+
+
+def test_never_booked_bookings_outlive_their_request_ids(env):
+    env(idempotency_ttl_hours="72", ended_booking_retention_days="2")
+    with pytest.raises(ValidationError):
+        Settings()
