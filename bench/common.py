@@ -63,7 +63,9 @@ async def served(env: dict[str, str], services: tuple[str, ...] = ("inventory",)
     args = [sys.executable, "-m", "servers", "serve", "--port", str(port)]
     for service in services:
         args += ["--service", service]
-    full_env = {**os.environ, "HOTELAGG_LOG_LEVEL": "WARNING", "HOTELAGG_WEBHOOK_PORT": str(free_port()), **env}
+    # The development mode whatever the stores: a benchmark runs on one machine with the default secrets.
+    full_env = {**os.environ, "HOTELAGG_ENVIRONMENT": "development", "HOTELAGG_LOG_LEVEL": "WARNING",
+                "HOTELAGG_WEBHOOK_PORT": str(free_port()), **env}
     # A file, not a pipe: a server that logs much would block on a pipe nobody reads.
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(args, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=log)

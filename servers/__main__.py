@@ -4,7 +4,7 @@
   run                                     the embedded default: migrate, seed demo data, serve everything,
                                           with the sandbox channel manager beside it
   worker NAME [--once]                    one background job alone: hold-sweeper, channel-poller,
-                                          booking-expiry, reconciliation
+                                          booking-expiry, reconciliation, housekeeping (partner-delivery)
   migrate                                 upgrade the database to the latest schema
   seed                                    add the demo hotels (idempotent)
 """
@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--port", type=int, help="default: HOTELAGG_PORT (50051)")
     commands.add_parser("run", help="the embedded default: migrate, seed, serve everything")
     worker = commands.add_parser("worker", help="run one background job on its own")
-    worker.add_argument("name", help="hold-sweeper, channel-poller, booking-expiry or reconciliation")
+    worker.add_argument("name", help="hold-sweeper, channel-poller, booking-expiry, reconciliation, housekeeping "
+                                     "or partner-delivery")
     worker.add_argument("--once", action="store_true", help="run it once and exit")
     commands.add_parser("migrate", help="upgrade the database schema")
     commands.add_parser("seed", help="add the demo data")

@@ -22,6 +22,7 @@ from servers.cache import NightCache, night_cache
 from servers.cache.locks import create_locks
 from servers.inventory.changes import ChangeHub, cache_writer
 from servers.inventory.mirror import Mirror
+from servers.inventory.servicer import GUARDED as INVENTORY_GUARDED
 from servers.inventory.servicer import InventoryServicer
 from servers.messaging.bus import Bus
 from servers.partner import outbound
@@ -30,6 +31,7 @@ from servers.partner.rate_limit import RateLimiter, create_rate_limiter
 from servers.partner.reservations import Reservations
 from servers.partner.servicer import PartnerServicer
 from servers.runtime.config import SERVICE_NAMES, Settings
+from servers.runtime.credentials import Credentials
 from servers.runtime.paging import PageTokens
 from servers.runtime.server import RunningServer, ServiceRegistration, create_server
 from servers.search.directory import HotelDirectory
@@ -73,12 +75,17 @@ class Components:
     gate: Gate
     reservations: Reservations
     partner_clients: outbound.PartnerClients
+    credentials: Credentials
     # The bus that sends partner deliveries, once this process runs it (start_jobs).
     partner_bus: Bus | None = None
     stop_partner_bus: Callable[[], Awaitable[None]] | None = None  # the bus, then the worker's rounds
 
     @classmethod
     def build(cls, settings: Settings) -> "Components":
+        unsafe = settings.unsafe_for_production()
+        if unsafe:
+            raise SystemExit(f"refusing to serve outside the development mode with development secrets: set "
+                             f"{', '.join(unsafe)} (or HOTELAGG_ENVIRONMENT=development on one machine)")
         db = Database(settings.database_url, settings.read_database_url, settings.db_pool_size)
         cache = night_cache(settings.redis_url, settings.cache_key_prefix, settings.cache_ttl_seconds)
         hub = ChangeHub()
@@ -95,7 +102,8 @@ class Components:
                     PageTokens(settings.page_token_secret), HotelDirectory(db, settings.hotel_cache_ttl_seconds), booking,
                     limiter, Gate(db, settings.operator_token, limiter), Reservations(db, idempotency),
                     outbound.PartnerClients(settings.breaker_fail_max, settings.breaker_reset_seconds,
-                                            settings.partner_timeout_seconds))
+                                            settings.partner_timeout_seconds),
+                    Credentials.from_settings(settings))
         # Every change of a listed hotel's ARI becomes partner deliveries in its own transaction.
         hub.add_transaction_listener(outbound.change_marker(lambda: parts.partner_bus))
         return parts
@@ -106,7 +114,8 @@ class Components:
             servicer = InventoryServicer(self.db, self.idempotency, self.page_tokens, self.hub, self.mirror,
                                          timedelta(seconds=s.default_hold_ttl_seconds), self.directory.forget)
             return ServiceRegistration(_full_name(inventory_pb2, "InventoryService"),
-                                       inventory_pb2_grpc.add_InventoryServiceServicer_to_server, servicer)
+                                       inventory_pb2_grpc.add_InventoryServiceServicer_to_server, servicer,
+                                       INVENTORY_GUARDED)
         if service == "search":
             nights = NightSource(self.db, self.cache, self.clients, s.search_freshness_seconds)
             return ServiceRegistration(_full_name(search_pb2, "SearchService"),
@@ -116,7 +125,8 @@ class Components:
         if service == "booking":
             return ServiceRegistration(_full_name(booking_pb2, "BookingService"),
                                        booking_pb2_grpc.add_BookingServiceServicer_to_server,
-                                       BookingServicer(self.booking, self.idempotency, self.page_tokens))
+                                       BookingServicer(self.booking, self.idempotency, self.page_tokens,
+                                                       self.credentials))
         if service == "partner":
             return ServiceRegistration(_full_name(partner_pb2, "PartnerService"),
                                        partner_pb2_grpc.add_PartnerServiceServicer_to_server,
@@ -142,13 +152,14 @@ async def start(settings: Settings, services: Sequence[str] = SERVICE_NAMES, por
 
     parts = Components.build(settings)
     running = await create_server([parts.registration(name) for name in services], settings.host,
-                                  settings.port if port is None else port)
+                                  settings.port if port is None else port, parts.credentials)
     running.context.update(db=parts.db, cache=parts.cache, hub=parts.hub, mirror=parts.mirror,
                            clients=parts.clients, components=parts)
     if "booking" in services or "partner" in services:
         target = settings.inventory_target or f"127.0.0.1:{running.port}"
         channel = grpc.aio.insecure_channel(target)
-        parts.booking.inventory = parts.reservations.inventory = InventoryClient(channel)
+        parts.booking.inventory = parts.reservations.inventory = InventoryClient(
+            channel, service_token=settings.service_token)
         running.on_stop.append(channel.close)
     jobs = await start_jobs(parts, services, running, webhook_port)
     running.on_stop[:0] = [jobs.stop]

@@ -7,6 +7,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
+from servers import housekeeping
 from servers.booking import jobs as booking_jobs
 from servers.booking import settle
 from servers.inventory.jobs import sweep_expired_holds
@@ -21,13 +22,15 @@ from servers.runtime.jobs import BackgroundJobs
 log = logging.getLogger("hotelagg.workers")
 
 PARTNER_STOP_GRACE_SECONDS = 1.0
-WORKERS = ("hold-sweeper", "channel-poller", "booking-expiry", "reconciliation", "partner-delivery")
+WORKERS = ("hold-sweeper", "channel-poller", "booking-expiry", "reconciliation", "partner-delivery", "housekeeping")
 
 
 async def start_jobs(parts, services, running, webhook_port: int | None) -> BackgroundJobs:
     s = parts.settings
     jobs = BackgroundJobs()
     receiver = None
+    # Every process purges (it is safe side by side): nothing depends on a dedicated worker being deployed.
+    jobs.start(s.housekeeping_interval_seconds, "housekeeping", lambda: housekeeping.run(parts))
     if "inventory" in services:
         jobs.start(s.hold_sweep_interval_seconds, "hold-sweeper", lambda: sweep_expired_holds(parts.db, parts.hub))
         poller = ChannelPoller(parts.db, parts.mirror, parts.clients, s.poll_interval_seconds)
@@ -89,7 +92,7 @@ async def run_worker(settings, name: str, once: bool) -> None:
         if parts.booking.payments is None:
             raise SystemExit("booking workers need HOTELAGG_PAYMENT_GATEWAY_URL")
         channel = grpc.aio.insecure_channel(settings.inventory_target or f"127.0.0.1:{settings.port}")
-        parts.booking.inventory = InventoryClient(channel)
+        parts.booking.inventory = InventoryClient(channel, service_token=settings.service_token)
     if name == "partner-delivery":
         try:
             await start_partner_bus(parts)
@@ -126,4 +129,6 @@ def _job(parts, name: str):
     if name == "reconciliation":
         return (lambda: booking_jobs.reconcile(parts.booking, timedelta(seconds=s.reconcile_stuck_seconds))), \
             s.reconcile_interval_seconds
+    if name == "housekeeping":
+        return (lambda: housekeeping.run(parts)), s.housekeeping_interval_seconds
     raise SystemExit(f"unknown worker {name!r}; known: {', '.join(WORKERS)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import subprocess
 import uuid
@@ -22,6 +23,10 @@ from servers.storage.tables import metadata
 from tests.services import AMQP_URL, POSTGRES_ADMIN_URL, REDIS_URL, missing, port_open
 
 BACKENDS = ["sqlite", "postgres"]
+
+# Tests run the development mode (its public default secrets) on every backend, PostgreSQL too; the
+# tests of production's credentials say HOTELAGG_ENVIRONMENT=production themselves.
+os.environ.setdefault("HOTELAGG_ENVIRONMENT", "development")
 
 
 @pytest.fixture(scope="session")

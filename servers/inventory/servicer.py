@@ -16,12 +16,23 @@ from servers.inventory.hold_rpcs import HoldRpcs
 from servers.inventory.mirror import Mirror
 from servers.inventory.partner_rpcs import PartnerRpcs
 from servers.inventory.sync_rpcs import SyncRpcs
+from servers.runtime.credentials import SERVICE, STAFF
 from servers.runtime.errors import Violations
 from servers.runtime.paging import PageTokens, page_size
 from servers.storage.database import Database, UnitOfWork
 from servers.storage.idempotency import Idempotency
 
 SCOPE = "hotelagg.inventory.v1.InventoryService/"
+
+# Who may call what (checked by the server's interceptor); the reads not named here are public.
+GUARDED = {
+    # Called only by our own services: Booking holds, releases and commits; the Partner Gateway records
+    # partners' sales; the mirror's gRPC twin of the webhook receiver; the change stream for subscribers.
+    "HoldInventory": SERVICE, "ReleaseHold": SERVICE, "CommitHold": SERVICE,
+    "ApplyPartnerReservation": SERVICE, "ApplyChannelUpdates": SERVICE, "WatchInventory": SERVICE,
+    # The catalogue and direct hotels' ARI: operators (hotels have no credentials of their own yet).
+    "CreateHotel": STAFF, "CreateRoomType": STAFF, "UpdateInventory": STAFF,
+}
 
 
 def _now() -> datetime:

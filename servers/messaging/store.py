@@ -15,12 +15,13 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from sqlalchemy import and_, delete, exists, func, select, update
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servers.messaging.bus import Outcome
 from servers.messaging.outbox import Message, utcnow
 from servers.storage.database import Database
+from servers.storage.purge import purge
 from servers.storage.tables import outbox
 
 PENDING, PUBLISHED, PARKED = "pending", "published", "parked"
@@ -192,15 +193,6 @@ async def requeue_parked_rows(db: Database, topic: str) -> int:
 
 
 async def purge_published(db: Database, older_than: timedelta, batch: int = 1000) -> int:
-    """Deletes up to `batch` rows published longer ago than `older_than` (a housekeeping job)."""
+    """Deletes rows published longer ago than `older_than` (the housekeeping job); parked rows stay."""
     cutoff = utcnow() - older_than
-    old = (
-        select(outbox.c.id)
-        .where(outbox.c.status == PUBLISHED, outbox.c.published_at < cutoff)
-        .limit(batch)
-        .scalar_subquery()
-    )
-    async with db.unit_of_work() as uow:
-        result = await uow.connection.execute(delete(outbox).where(outbox.c.id.in_(old)))
-        await uow.commit()
-    return result.rowcount
+    return await purge(db, outbox, and_(outbox.c.status == PUBLISHED, outbox.c.published_at < cutoff), batch)

@@ -5,10 +5,18 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICE_NAMES = ("inventory", "search", "booking", "partner")
+
+# Development values of the secrets: public (they are in this file), so production refuses them.
+DEV_SECRETS = {
+    "operator_token": "hotelagg-dev-operator-token",
+    "page_token_secret": "hotelagg-dev-page-token-secret",
+    "booking_token_secret": "hotelagg-dev-booking-token-secret",
+}
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class ChannelManagerSettings(BaseModel):
@@ -40,7 +48,7 @@ class Settings(BaseSettings):
     webhook_port: int = Field(8080, ge=0, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Signs page tokens; every replica must share it. The default suits one machine only.
-    page_token_secret: str = Field("hotelagg-dev-page-token-secret", min_length=16)
+    page_token_secret: str = Field(DEV_SECRETS["page_token_secret"], min_length=16)
     # Seconds SIGTERM waits for RPCs in flight.
     shutdown_grace_seconds: float = Field(10.0, ge=0, le=300)
     default_hold_ttl_seconds: int = Field(900, ge=30, le=86400)
@@ -80,10 +88,26 @@ class Settings(BaseSettings):
     # A booking left this long between states by a process that died is driven to an end.
     reconcile_stuck_seconds: float = Field(120.0, gt=0, le=86400)
     # Operators call PartnerService's admin RPCs with `authorization: Bearer <token>`; set your own in production.
-    operator_token: str = Field("hotelagg-dev-operator-token", min_length=16)
+    operator_token: str = Field(DEV_SECRETS["operator_token"], min_length=16)
+    # development: one machine, the development secrets allowed, our services' RPCs open when no service
+    # token is set; production: none of that. Unset: development only for the one-machine configuration
+    # (SQLite, no Redis, no RabbitMQ, listening on loopback), production for anything else.
+    environment: Literal["development", "production"] | None = None
+    # What our own services send each other as `x-service-token` (InventoryService's internal RPCs);
+    # required in production, the same on every process.
+    service_token: str | None = Field(None, min_length=32)
+    # Signs the access token CreateBooking gives a booking's owner; every replica must share it.
+    booking_token_secret: str = Field(DEV_SECRETS["booking_token_secret"], min_length=16)
     partner_timeout_seconds: float = Field(10.0, gt=0, le=120)
     # How long an identical search over unchanged hotels may answer from the last result (0: never).
     search_memo_seconds: float = Field(1.0, ge=0, le=60)
+    # Housekeeping: how often every table that grows is purged, how long finished rows are kept for a look
+    # (published messages, applied webhook events, delivered deliveries, ended holds), how long bookings
+    # that never came to be (failed, expired), and how many rows one transaction deletes.
+    housekeeping_interval_seconds: float = Field(300.0, gt=0, le=86400)
+    retention_days: int = Field(7, ge=1, le=3650)
+    ended_booking_retention_days: int = Field(90, ge=1, le=3650)
+    housekeeping_batch_size: int = Field(1000, ge=1, le=100_000)
     # How long search keeps hotels and room types (static data) before reading them again.
     hotel_cache_ttl_seconds: float = Field(60.0, ge=0, le=86400)
 
@@ -95,10 +119,34 @@ class Settings(BaseSettings):
         return url
 
     @field_validator("read_database_url", "redis_url", "amqp_url", "payment_gateway_url", "inventory_target",
-                     mode="before")
+                     "service_token", "environment", mode="before")
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value or None
+
+
+    @model_validator(mode="after")
+    def _bookings_outlive_their_request_ids(self) -> "Settings":
+        # A purged booking frees its request id: a replay after that would book again.
+        if self.ended_booking_retention_days * 24 < self.idempotency_ttl_hours:
+            raise ValueError("ended_booking_retention_days must cover idempotency_ttl_hours")
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        if self.environment is not None:
+            return self.environment == "development"
+        one_machine = self.database_url.startswith("sqlite") and not (self.redis_url or self.amqp_url)
+        return one_machine and self.host in _LOOPBACK_HOSTS
+
+    def unsafe_for_production(self) -> list[str]:
+        """What keeps these settings from serving outside development: the variables to set."""
+        if self.is_development:
+            return []
+        unsafe = [f"HOTELAGG_{name.upper()}" for name, value in DEV_SECRETS.items() if getattr(self, name) == value]
+        if self.service_token is None:
+            unsafe.append("HOTELAGG_SERVICE_TOKEN")
+        return unsafe
 
 
 @lru_cache(maxsize=1)

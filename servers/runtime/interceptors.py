@@ -12,6 +12,7 @@ import grpc
 from grpc import aio
 
 from servers.runtime import metrics
+from servers.runtime.credentials import Credentials
 from servers.runtime.errors import ApiError
 from servers.runtime.logs import request_id_var
 from servers.runtime.status import internal_error, to_grpc_status
@@ -69,6 +70,16 @@ class _Call:
 
 
 class ApiInterceptor(aio.ServerInterceptor):
+    def __init__(self, credentials: Credentials | None = None, guarded: dict[str, str] | None = None) -> None:
+        # Full method name ("/pkg.Service/Method") → what its caller needs (runtime/credentials.py).
+        self._credentials = credentials
+        self._guarded = guarded or {}
+
+    def _admit(self, details: grpc.HandlerCallDetails) -> None:
+        rule = self._guarded.get(details.method)
+        if rule is not None and self._credentials is not None:
+            self._credentials.check(rule, details.invocation_metadata)
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
@@ -97,6 +108,7 @@ class ApiInterceptor(aio.ServerInterceptor):
             token = request_id_var.set(call.request_id)
             try:
                 call.start(context)
+                self._admit(details)
                 return await behavior(request, context)
             except aio.AbortError:
                 call.code = "ABORTED_BY_HANDLER"
@@ -115,6 +127,7 @@ class ApiInterceptor(aio.ServerInterceptor):
             token = request_id_var.set(call.request_id)
             try:
                 call.start(context)
+                self._admit(details)
                 async for response in behavior(request, context):
                     yield response
             except aio.AbortError:

@@ -13,6 +13,7 @@ from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from servers.runtime.credentials import Credentials
 from servers.runtime.interceptors import ApiInterceptor
 
 log = logging.getLogger("hotelagg.server")
@@ -25,6 +26,8 @@ class ServiceRegistration:
     full_name: str
     add_to_server: Callable[[Any, aio.Server], None]
     servicer: Any
+    # Method name → what its caller needs (runtime/credentials.py: SERVICE or STAFF); others are public.
+    guarded: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -46,11 +49,13 @@ class RunningServer:
 
 
 async def create_server(
-    registrations: Sequence[ServiceRegistration], host: str = "127.0.0.1", port: int = 0
+    registrations: Sequence[ServiceRegistration], host: str = "127.0.0.1", port: int = 0,
+    credentials: Credentials | None = None,
 ) -> RunningServer:
     """Builds and starts a server; port 0 picks a free port (tests)."""
+    guarded = {f"/{r.full_name}/{method}": rule for r in registrations for method, rule in r.guarded.items()}
     server = aio.server(
-        interceptors=[ApiInterceptor()],
+        interceptors=[ApiInterceptor(credentials, guarded)],
         options=[("grpc.so_reuseport", 1), ("grpc.max_receive_message_length", 64 * 1024 * 1024)],
     )
     health_servicer = health.aio.HealthServicer()

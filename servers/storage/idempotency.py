@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from servers.runtime.errors import ApiError, aborted, failed_precondition, invalid
 from servers.storage.database import Database, UnitOfWork
+from servers.storage.purge import purge
 from servers.storage.tables import idempotency_keys as keys
 from servers.storage.upsert import insert_on_conflict
 
@@ -202,17 +203,24 @@ class Idempotency:
             rows = await _read_keys(uow, claims)
         else:
             rows = await _lock_and_read_keys(uow, claims)
+        now = datetime.now(timezone.utc)
         found: dict[Claim, bytes | ApiError | None] = {}
+        forgotten: list[Claim] = []
         for claim in claims:
             row = rows.get((claim.scope, claim.key))
             if row is not None and row.locked is False:
                 found[claim] = _in_progress(claim.key)
+            elif row is not None and row.expires_at is not None and row.expires_at <= now:
+                # Past its time, the key is forgotten even before the purge removes it: a fresh key.
+                found[claim] = None
+                forgotten.append(claim)
             elif row is None or row.request_hash is None:
                 found[claim] = None
             elif row.request_hash != claim.digest:
                 found[claim] = _reused(claim.key)
             else:
                 found[claim] = row.response
+        await _forget(uow, forgotten, now)
         return found
 
     async def store_all(self, uow: UnitOfWork, answered: list[tuple[Claim, Message]]) -> None:
@@ -228,26 +236,31 @@ class Idempotency:
             # Another replica finished the same key first (possible only without the advisory lock).
             raise _in_progress(answered[0][0].key) from None
 
-    async def purge_expired(self) -> int:
-        async with self.db.unit_of_work() as uow:
-            result = await uow.connection.execute(
-                delete(keys).where(keys.c.expires_at < datetime.now(timezone.utc))
-            )
-            await uow.commit()
-            return result.rowcount
+    async def purge_expired(self, batch: int = 1000) -> int:
+        """Deletes keys past their time (the housekeeping job); claim_all already ignores them."""
+        return await purge(self.db, keys, keys.c.expires_at < datetime.now(timezone.utc), batch)
 
 
 class _KeyRow(NamedTuple):
     locked: bool | None
     request_hash: str | None
     response: bytes | None
+    expires_at: datetime | None
+
+
+async def _forget(uow: UnitOfWork, claims: list[Claim], now: datetime) -> None:
+    """Deletes expired keys about to be used again, so the new answer can take their place."""
+    for scope in {c.scope for c in claims}:
+        await uow.connection.execute(delete(keys).where(
+            keys.c.scope == scope, keys.c.key.in_([c.key for c in claims if c.scope == scope]),
+            keys.c.expires_at <= now))
 
 
 # Takes every key's transaction-scoped advisory lock and reads what was stored under it, in one
 # round trip. Keys are printable, so a newline cannot occur in one: scope and key stay apart.
 _LOCK_AND_READ = text("""
     SELECT k.scope, k.name, pg_try_advisory_xact_lock(hashtextextended(k.scope || E'\\n' || k.name, 0)) AS locked,
-           stored.request_hash, stored.response
+           stored.request_hash, stored.response, stored.expires_at
     FROM unnest(CAST(:scopes AS text[]), CAST(:names AS text[])) AS k(scope, name)
     LEFT JOIN idempotency_keys AS stored ON stored.scope = k.scope AND stored.key = k.name
 """)
@@ -256,16 +269,16 @@ _LOCK_AND_READ = text("""
 async def _lock_and_read_keys(uow: UnitOfWork, claims: list[Claim]) -> dict[tuple[str, str], _KeyRow]:
     params = {"scopes": [c.scope for c in claims], "names": [c.key for c in claims]}
     result = await uow.connection.execute(_LOCK_AND_READ, params)
-    return {(r.scope, r.name): _KeyRow(r.locked, r.request_hash, r.response) for r in result}
+    return {(r.scope, r.name): _KeyRow(r.locked, r.request_hash, r.response, r.expires_at) for r in result}
 
 
 async def _read_keys(uow: UnitOfWork, claims: list[Claim]) -> dict[tuple[str, str], _KeyRow]:
     rows: dict[tuple[str, str], _KeyRow] = {}
     for scope in {c.scope for c in claims}:
-        query = select(keys.c.key, keys.c.request_hash, keys.c.response).where(
+        query = select(keys.c.key, keys.c.request_hash, keys.c.response, keys.c.expires_at).where(
             keys.c.scope == scope, keys.c.key.in_([c.key for c in claims if c.scope == scope]))
         for r in await uow.connection.execute(query):
-            rows[(scope, r.key)] = _KeyRow(None, r.request_hash, r.response)
+            rows[(scope, r.key)] = _KeyRow(None, r.request_hash, r.response, r.expires_at)
     return rows
 
 

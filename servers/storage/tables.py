@@ -202,6 +202,8 @@ bookings = Table(
     Index("ix_bookings_user_created", "user_id", "created_at"),
     Index("ix_bookings_hotel_created", "hotel_id", "created_at"),
     Index("ix_bookings_status_expires_at", "status", "expires_at"),
+    # The purge of ended holds keeps every hold a booking refers to.
+    Index("ix_bookings_hold_id", "hold_id"),
 )
 
 idempotency_keys = Table(
@@ -236,6 +238,7 @@ outbox = Table(
     Column("last_error", Text),
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_outbox_status_available_at", "status", "available_at"),
+    Index("ix_outbox_status_published_at", "status", "published_at"),
     # The embedded bus claims only the oldest pending message of a key: this keeps that lookup small.
     Index("ix_outbox_pending_key", "topic", "message_key", "id",
           postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
@@ -332,6 +335,7 @@ deliveries = Table(
     *_timestamps(),
     CheckConstraint("attempt_count >= 0 AND change_count >= 0", name="counts_non_negative"),
     Index("ix_deliveries_partner_status", "partner_id", "status"),
+    Index("ix_deliveries_status_delivered_at", "status", "delivered_at"),
     # One open (not yet delivered) delivery per partner and hotel: every change merges into it.
     Index("ux_deliveries_open", "partner_id", "hotel_id", unique=True,
           postgresql_where=text(OPEN_DELIVERY), sqlite_where=text(OPEN_DELIVERY)),

@@ -47,8 +47,10 @@ async def test_concurrent_identical_creates_make_one_of_everything(db, stack, ki
             assert await rig.side.our_reservations() == {"held": 1}
             assert rig.side.reservation_status(booking.channel_manager_reservation_id) == "held"
 
-        again = (await rig.bookings.CreateBooking(request, timeout=10)).booking
-        assert again == booking, "a replay must answer the stored booking"
+        replay = await rig.bookings.CreateBooking(request, timeout=10)
+        owned = (await rig.bookings.GetBooking(bk.GetBookingRequest(booking_id=made[0]),
+                                               metadata=(("x-booking-token", replay.access_token),))).booking
+        assert replay.booking == owned and owned.etag == booking.etag, "a replay must answer the stored booking"
         other = create(hotel_id, first=3, nights=2, rooms=2)
         other.request_id = request.request_id
         reused = await fails(rig.bookings.CreateBooking(other, timeout=10))

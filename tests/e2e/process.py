@@ -27,6 +27,7 @@ def free_port() -> int:
 def clean_env(**settings: str) -> dict[str, str]:
     """This environment without HOTELAGG_* variables, plus the given settings as HOTELAGG_<NAME>."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTELAGG_")}
+    env["HOTELAGG_ENVIRONMENT"] = "development"  # its public default secrets, whatever the stores
     env.update({f"HOTELAGG_{name.upper()}": value for name, value in settings.items()})
     return env
 

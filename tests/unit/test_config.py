@@ -67,3 +67,36 @@ def test_out_of_range_setting_is_rejected(env, name, value):
 def test_unknown_hotelagg_variables_are_ignored(env):
     env(require_services="1", something_new="x")
     assert Settings().port == 50051
+
+
+def test_unset_environment_is_development_only_on_one_machine(env):
+    assert Settings().is_development and Settings().unsafe_for_production() == []
+    for shared in (dict(database_url="postgresql+psycopg://app@db:5432/hotelagg"), dict(redis_url="redis://cache:6379"),
+                   dict(amqp_url="amqp://mq/"), dict(host="0.0.0.0")):
+        settings = Settings(**shared)
+        assert not settings.is_development, shared
+        assert settings.unsafe_for_production() == [
+            "HOTELAGG_OPERATOR_TOKEN", "HOTELAGG_PAGE_TOKEN_SECRET", "HOTELAGG_BOOKING_TOKEN_SECRET",
+            "HOTELAGG_SERVICE_TOKEN"], shared
+
+
+def test_an_explicit_environment_wins(env):
+    env(environment="production")
+    assert not Settings().is_development
+    env(environment="development", database_url="postgresql+psycopg://app@db:5432/hotelagg")
+    assert Settings().is_development and Settings().unsafe_for_production() == []
+
+
+def test_production_with_its_own_secrets_is_safe(env):
+    env(environment="production", operator_token="o" * 20, page_token_secret="p" * 20,
+        booking_token_secret="b" * 20, service_token="s" * 32)
+    assert Settings().unsafe_for_production() == []
+    env(service_token="too-short")
+    with pytest.raises(ValidationError):
+        Settings()
+
+
+def test_never_booked_bookings_outlive_their_request_ids(env):
+    env(idempotency_ttl_hours="72", ended_booking_retention_days="2")
+    with pytest.raises(ValidationError):
+        Settings()

@@ -26,15 +26,15 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from hotelagg.common.v1 import common_pb2 as hotelagg_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!hotelagg/booking/v1/booking.proto\x12\x13hotelagg.booking.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fhotelagg/common/v1/common.proto\"N\n\x05Guest\x12\x12\n\ngiven_name\x18\x01 \x01(\t\x12\x13\n\x0b\x66\x61mily_name\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\r\n\x05phone\x18\x04 \x01(\t\"\xb9\x05\n\x07\x42ooking\x12\x12\n\nbooking_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x10\n\x08hotel_id\x18\x03 \x01(\t\x12\x16\n\x0eroom_type_code\x18\x04 \x01(\t\x12*\n\x08\x63heck_in\x18\x05 \x01(\x0b\x32\x18.hotelagg.common.v1.Date\x12+\n\tcheck_out\x18\x06 \x01(\x0b\x32\x18.hotelagg.common.v1.Date\x12\r\n\x05rooms\x18\x07 \x01(\x05\x12\x0e\n\x06guests\x18\x08 \x01(\x05\x12.\n\nlead_guest\x18\t \x01(\x0b\x32\x1a.hotelagg.booking.v1.Guest\x12\x32\n\x06status\x18\n \x01(\x0e\x32\".hotelagg.booking.v1.BookingStatus\x12/\n\x0b\x65xpire_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0ctotal_amount\x18\x0c \x01(\x0b\x32\x19.hotelagg.common.v1.Money\x12.\n\x0bpaid_amount\x18\r \x01(\x0b\x32\x19.hotelagg.common.v1.Money\x12-\n\nfee_amount\x18\x0e \x01(\x0b\x32\x19.hotelagg.common.v1.Money\x12\x0f\n\x07\x63hannel\x18\x0f \x01(\t\x12&\n\x1e\x63hannel_manager_reservation_id\x18\x10 \x01(\t\x12\x19\n\x11payment_reference\x18\x11 \x01(\t\x12\x0c\n\x04\x65tag\x18\x12 \x01(\t\x12/\n\x0b\x63reate_time\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x14 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa4\x02\n\x14\x43reateBookingRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x10\n\x08hotel_id\x18\x03 \x01(\t\x12\x16\n\x0eroom_type_code\x18\x04 \x01(\t\x12*\n\x08\x63heck_in\x18\x05 \x01(\x0b\x32\x18.hotelagg.common.v1.Date\x12+\n\tcheck_out\x18\x06 \x01(\x0b\x32\x18.hotelagg.common.v1.Date\x12\r\n\x05rooms\x18\x07 \x01(\x05\x12\x0e\n\x06guests\x18\x08 \x01(\x05\x12.\n\nlead_guest\x18\t \x01(\x0b\x32\x1a.hotelagg.booking.v1.Guest\x12\x15\n\rpayment_token\x18\n \x01(\t\"F\n\x15\x43reateBookingResponse\x12-\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x1c.hotelagg.booking.v1.Booking\"M\n\x15\x43onfirmBookingRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nbooking_id\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"G\n\x16\x43onfirmBookingResponse\x12-\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x1c.hotelagg.booking.v1.Booking\"\\\n\x14\x43\x61ncelBookingRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nbooking_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0c\n\x04\x65tag\x18\x04 \x01(\t\"F\n\x15\x43\x61ncelBookingResponse\x12-\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x1c.hotelagg.booking.v1.Booking\"\'\n\x11GetBookingRequest\x12\x12\n\nbooking_id\x18\x01 \x01(\t\"C\n\x12GetBookingResponse\x12-\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x1c.hotelagg.booking.v1.Booking\"\x95\x01\n\x13ListBookingsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08hotel_id\x18\x02 \x01(\t\x12\x34\n\x08statuses\x18\x03 \x03(\x0e\x32\".hotelagg.booking.v1.BookingStatus\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"_\n\x14ListBookingsResponse\x12.\n\x08\x62ookings\x18\x01 \x03(\x0b\x32\x1c.hotelagg.booking.v1.Booking\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xf6\x01\n\rBookingStatus\x12\x1e\n\x1a\x42OOKING_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x42OOKING_STATUS_PENDING\x10\x01\x12\x17\n\x13\x42OOKING_STATUS_HELD\x10\x02\x12\x1c\n\x18\x42OOKING_STATUS_CONFIRMED\x10\x03\x12\x1c\n\x18\x42OOKING_STATUS_CANCELLED\x10\x04\x12\x1a\n\x16\x42OOKING_STATUS_EXPIRED\x10\x05\x12\x19\n\x15\x42OOKING_STATUS_FAILED\x10\x06\x12\x1d\n\x19\x42OOKING_STATUS_CANCELLING\x10\x07\x32\x8f\x04\n\x0e\x42ookingService\x12\x66\n\rCreateBooking\x12).hotelagg.booking.v1.CreateBookingRequest\x1a*.hotelagg.booking.v1.CreateBookingResponse\x12i\n\x0e\x43onfirmBooking\x12*.hotelagg.booking.v1.ConfirmBookingRequest\x1a+.hotelagg.booking.v1.ConfirmBookingResponse\x12\x66\n\rCancelBooking\x12).hotelagg.booking.v1.CancelBookingRequest\x1a*.hotelagg.booking.v1.CancelBookingResponse\x12]\n\nGetBooking\x12&.hotelagg.booking.v1.GetBookingRequest\x1a\'.hotelagg.booking.v1.GetBookingResponse\x12\x63\n\x0cListBookings\x12(.hotelagg.booking.v1.ListBookingsRequest\x1a).hotelagg.booking.v1.ListBookingsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!hotelagg/booking/v1/booking.proto\x12\x13hotelagg.booking.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fhotelagg/common/v1/common.proto\"N\n\x05Guest\x12\x12\n\ngiven_name\x18\x01 \x01(\t\x12\x13\n\x0b\x66\x61mily_name\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\r\n\x05phone\x18\x04 \x01(\t\"\xb9\x05\n\x07\x42ooking\x12\x12\n\nbooking_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x10\n\x08hotel_id\x18\x03 \x01(\t\x12\x16\n\x0eroom_type_code\x18\x04 \x01(\t\x12*\n\x08\x63heck_in\x18\x05 \x01(\x0b\x32\x18.hotelagg.common.v1.Date\x12+\n\tcheck_out\x18\x06 \x01(\x0b\x32\x18.hotelagg.common.v1.Date\x12\r\n\x05rooms\x18\x07 \x01(\x05\x12\x0e\n\x06guests\x18\x08 \x01(\x05\x12.\n\nlead_guest\x18\t \x01(\x0b\x32\x1a.hotelagg.booking.v1.Guest\x12\x32\n\x06status\x18\n \x01(\x0e\x32\".hotelagg.booking.v1.BookingStatus\x12/\n\x0b\x65xpire_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0ctotal_amount\x18\x0c \x01(\x0b\x32\x19.hotelagg.common.v1.Money\x12.\n\x0bpaid_amount\x18\r \x01(\x0b\x32\x19.hotelagg.common.v1.Money\x12-\n\nfee_amount\x18\x0e \x01(\x0b\x32\x19.hotelagg.common.v1.Money\x12\x0f\n\x07\x63hannel\x18\x0f \x01(\t\x12&\n\x1e\x63hannel_manager_reservation_id\x18\x10 \x01(\t\x12\x19\n\x11payment_reference\x18\x11 \x01(\t\x12\x0c\n\x04\x65tag\x18\x12 \x01(\t\x12/\n\x0b\x63reate_time\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x14 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa4\x02\n\x14\x43reateBookingRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x10\n\x08hotel_id\x18\x03 \x01(\t\x12\x16\n\x0eroom_type_code\x18\x04 \x01(\t\x12*\n\x08\x63heck_in\x18\x05 \x01(\x0b\x32\x18.hotelagg.common.v1.Date\x12+\n\tcheck_out\x18\x06 \x01(\x0b\x32\x18.hotelagg.common.v1.Date\x12\r\n\x05rooms\x18\x07 \x01(\x05\x12\x0e\n\x06guests\x18\x08 \x01(\x05\x12.\n\nlead_guest\x18\t \x01(\x0b\x32\x1a.hotelagg.booking.v1.Guest\x12\x15\n\rpayment_token\x18\n \x01(\t\"\\\n\x15\x43reateBookingResponse\x12-\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x1c.hotelagg.booking.v1.Booking\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x02 \x01(\t\"M\n\x15\x43onfirmBookingRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nbooking_id\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"G\n\x16\x43onfirmBookingResponse\x12-\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x1c.hotelagg.booking.v1.Booking\"\\\n\x14\x43\x61ncelBookingRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nbooking_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0c\n\x04\x65tag\x18\x04 \x01(\t\"F\n\x15\x43\x61ncelBookingResponse\x12-\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x1c.hotelagg.booking.v1.Booking\"\'\n\x11GetBookingRequest\x12\x12\n\nbooking_id\x18\x01 \x01(\t\"C\n\x12GetBookingResponse\x12-\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x1c.hotelagg.booking.v1.Booking\"\x95\x01\n\x13ListBookingsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08hotel_id\x18\x02 \x01(\t\x12\x34\n\x08statuses\x18\x03 \x03(\x0e\x32\".hotelagg.booking.v1.BookingStatus\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"_\n\x14ListBookingsResponse\x12.\n\x08\x62ookings\x18\x01 \x03(\x0b\x32\x1c.hotelagg.booking.v1.Booking\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xf6\x01\n\rBookingStatus\x12\x1e\n\x1a\x42OOKING_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x42OOKING_STATUS_PENDING\x10\x01\x12\x17\n\x13\x42OOKING_STATUS_HELD\x10\x02\x12\x1c\n\x18\x42OOKING_STATUS_CONFIRMED\x10\x03\x12\x1c\n\x18\x42OOKING_STATUS_CANCELLED\x10\x04\x12\x1a\n\x16\x42OOKING_STATUS_EXPIRED\x10\x05\x12\x19\n\x15\x42OOKING_STATUS_FAILED\x10\x06\x12\x1d\n\x19\x42OOKING_STATUS_CANCELLING\x10\x07\x32\x8f\x04\n\x0e\x42ookingService\x12\x66\n\rCreateBooking\x12).hotelagg.booking.v1.CreateBookingRequest\x1a*.hotelagg.booking.v1.CreateBookingResponse\x12i\n\x0e\x43onfirmBooking\x12*.hotelagg.booking.v1.ConfirmBookingRequest\x1a+.hotelagg.booking.v1.ConfirmBookingResponse\x12\x66\n\rCancelBooking\x12).hotelagg.booking.v1.CancelBookingRequest\x1a*.hotelagg.booking.v1.CancelBookingResponse\x12]\n\nGetBooking\x12&.hotelagg.booking.v1.GetBookingRequest\x1a\'.hotelagg.booking.v1.GetBookingResponse\x12\x63\n\x0cListBookings\x12(.hotelagg.booking.v1.ListBookingsRequest\x1a).hotelagg.booking.v1.ListBookingsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hotelagg.booking.v1.booking_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_BOOKINGSTATUS']._serialized_start=1949
-  _globals['_BOOKINGSTATUS']._serialized_end=2195
+  _globals['_BOOKINGSTATUS']._serialized_start=1971
+  _globals['_BOOKINGSTATUS']._serialized_end=2217
   _globals['_GUEST']._serialized_start=124
   _globals['_GUEST']._serialized_end=202
   _globals['_BOOKING']._serialized_start=205
@@ -42,23 +42,23 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATEBOOKINGREQUEST']._serialized_start=905
   _globals['_CREATEBOOKINGREQUEST']._serialized_end=1197
   _globals['_CREATEBOOKINGRESPONSE']._serialized_start=1199
-  _globals['_CREATEBOOKINGRESPONSE']._serialized_end=1269
-  _globals['_CONFIRMBOOKINGREQUEST']._serialized_start=1271
-  _globals['_CONFIRMBOOKINGREQUEST']._serialized_end=1348
-  _globals['_CONFIRMBOOKINGRESPONSE']._serialized_start=1350
-  _globals['_CONFIRMBOOKINGRESPONSE']._serialized_end=1421
-  _globals['_CANCELBOOKINGREQUEST']._serialized_start=1423
-  _globals['_CANCELBOOKINGREQUEST']._serialized_end=1515
-  _globals['_CANCELBOOKINGRESPONSE']._serialized_start=1517
-  _globals['_CANCELBOOKINGRESPONSE']._serialized_end=1587
-  _globals['_GETBOOKINGREQUEST']._serialized_start=1589
-  _globals['_GETBOOKINGREQUEST']._serialized_end=1628
-  _globals['_GETBOOKINGRESPONSE']._serialized_start=1630
-  _globals['_GETBOOKINGRESPONSE']._serialized_end=1697
-  _globals['_LISTBOOKINGSREQUEST']._serialized_start=1700
-  _globals['_LISTBOOKINGSREQUEST']._serialized_end=1849
-  _globals['_LISTBOOKINGSRESPONSE']._serialized_start=1851
-  _globals['_LISTBOOKINGSRESPONSE']._serialized_end=1946
-  _globals['_BOOKINGSERVICE']._serialized_start=2198
-  _globals['_BOOKINGSERVICE']._serialized_end=2725
+  _globals['_CREATEBOOKINGRESPONSE']._serialized_end=1291
+  _globals['_CONFIRMBOOKINGREQUEST']._serialized_start=1293
+  _globals['_CONFIRMBOOKINGREQUEST']._serialized_end=1370
+  _globals['_CONFIRMBOOKINGRESPONSE']._serialized_start=1372
+  _globals['_CONFIRMBOOKINGRESPONSE']._serialized_end=1443
+  _globals['_CANCELBOOKINGREQUEST']._serialized_start=1445
+  _globals['_CANCELBOOKINGREQUEST']._serialized_end=1537
+  _globals['_CANCELBOOKINGRESPONSE']._serialized_start=1539
+  _globals['_CANCELBOOKINGRESPONSE']._serialized_end=1609
+  _globals['_GETBOOKINGREQUEST']._serialized_start=1611
+  _globals['_GETBOOKINGREQUEST']._serialized_end=1650
+  _globals['_GETBOOKINGRESPONSE']._serialized_start=1652
+  _globals['_GETBOOKINGRESPONSE']._serialized_end=1719
+  _globals['_LISTBOOKINGSREQUEST']._serialized_start=1722
+  _globals['_LISTBOOKINGSREQUEST']._serialized_end=1871
+  _globals['_LISTBOOKINGSRESPONSE']._serialized_start=1873
+  _globals['_LISTBOOKINGSRESPONSE']._serialized_end=1968
+  _globals['_BOOKINGSERVICE']._serialized_start=2220
+  _globals['_BOOKINGSERVICE']._serialized_end=2747
 # @@protoc_insertion_point(module_scope)

@@ -111,10 +111,12 @@ class CreateBookingRequest(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., user_id: _Optional[str] = ..., hotel_id: _Optional[str] = ..., room_type_code: _Optional[str] = ..., check_in: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., check_out: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., rooms: _Optional[int] = ..., guests: _Optional[int] = ..., lead_guest: _Optional[_Union[Guest, _Mapping]] = ..., payment_token: _Optional[str] = ...) -> None: ...
 
 class CreateBookingResponse(_message.Message):
-    __slots__ = ("booking",)
+    __slots__ = ("booking", "access_token")
     BOOKING_FIELD_NUMBER: _ClassVar[int]
+    ACCESS_TOKEN_FIELD_NUMBER: _ClassVar[int]
     booking: Booking
-    def __init__(self, booking: _Optional[_Union[Booking, _Mapping]] = ...) -> None: ...
+    access_token: str
+    def __init__(self, booking: _Optional[_Union[Booking, _Mapping]] = ..., access_token: _Optional[str] = ...) -> None: ...
 
 class ConfirmBookingRequest(_message.Message):
     __slots__ = ("request_id", "booking_id", "etag")

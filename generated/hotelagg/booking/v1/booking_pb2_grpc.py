@@ -89,13 +89,15 @@ class BookingServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetBooking(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns one booking; the lead guest only to its owner (`x-booking-token`) or an operator.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListBookings(self, request, context):
-        """Lists a user's or a hotel's bookings, newest first.
+        """Lists a user's or a hotel's bookings, newest first; lead guests only to operators and to the
+        owner of each booking (`x-booking-token`, repeatable).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -42,8 +42,11 @@ class BookingServiceStub:
     when a party it must tell is unreachable: the cancellation stands and is finished by retries.
     """
     GetBooking: _grpc.UnaryUnaryMultiCallable[_booking_pb2.GetBookingRequest, _booking_pb2.GetBookingResponse]
+    """Returns one booking; the lead guest only to its owner (`x-booking-token`) or an operator."""
     ListBookings: _grpc.UnaryUnaryMultiCallable[_booking_pb2.ListBookingsRequest, _booking_pb2.ListBookingsResponse]
-    """Lists a user's or a hotel's bookings, newest first."""
+    """Lists a user's or a hotel's bookings, newest first; lead guests only to operators and to the
+    owner of each booking (`x-booking-token`, repeatable).
+    """
 
 @_typing.type_check_only
 class BookingServiceAsyncStub(BookingServiceStub):
@@ -59,8 +62,11 @@ class BookingServiceAsyncStub(BookingServiceStub):
     when a party it must tell is unreachable: the cancellation stands and is finished by retries.
     """
     GetBooking: _aio.UnaryUnaryMultiCallable[_booking_pb2.GetBookingRequest, _booking_pb2.GetBookingResponse]  # type: ignore[assignment]
+    """Returns one booking; the lead guest only to its owner (`x-booking-token`) or an operator."""
     ListBookings: _aio.UnaryUnaryMultiCallable[_booking_pb2.ListBookingsRequest, _booking_pb2.ListBookingsResponse]  # type: ignore[assignment]
-    """Lists a user's or a hotel's bookings, newest first."""
+    """Lists a user's or a hotel's bookings, newest first; lead guests only to operators and to the
+    owner of each booking (`x-booking-token`, repeatable).
+    """
 
 class BookingServiceServicer(metaclass=_abc_1.ABCMeta):
     """Bookings: reserve (a hold that expires), pay, confirm through the channel manager."""
@@ -96,7 +102,8 @@ class BookingServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _booking_pb2.GetBookingRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_booking_pb2.GetBookingResponse, _abc.Awaitable[_booking_pb2.GetBookingResponse]]: ...
+    ) -> _typing.Union[_booking_pb2.GetBookingResponse, _abc.Awaitable[_booking_pb2.GetBookingResponse]]:
+        """Returns one booking; the lead guest only to its owner (`x-booking-token`) or an operator."""
 
     @_abc_1.abstractmethod
     def ListBookings(
@@ -104,6 +111,8 @@ class BookingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _booking_pb2.ListBookingsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_booking_pb2.ListBookingsResponse, _abc.Awaitable[_booking_pb2.ListBookingsResponse]]:
-        """Lists a user's or a hotel's bookings, newest first."""
+        """Lists a user's or a hotel's bookings, newest first; lead guests only to operators and to the
+        owner of each booking (`x-booking-token`, repeatable).
+        """
 
 def add_BookingServiceServicer_to_server(servicer: BookingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
