@@ -121,4 +121,4 @@ class ChannelPoller:
         log.info("hotel loaded from its channel manager",
                  extra={"hotel_id": hotel.id, "sequence": ari.sequence,
                         "nights": sum(len(n) for n in outcome.changed.values())})
-        return ari.sequence
+        return outcome.last_sequence

@@ -90,10 +90,19 @@ async def apply_events(uow: UnitOfWork, source: str, hotel_id: str, events: list
     return outcome
 
 
-async def set_cursor(uow: UnitOfWork, source: str, hotel_id: str, sequence: int, now: datetime) -> None:
-    """After a full ARI load: everything up to `sequence` is in the mirror."""
-    await _lock_cursor(uow, source, hotel_id, now)
+async def set_cursor(uow: UnitOfWork, source: str, hotel_id: str, sequence: int, now: datetime,
+                     restart: bool = False) -> int:
+    """After a full ARI load: everything up to `sequence` is in the mirror; returns the cursor now.
+
+    Webhooks may have moved the cursor past the load's sequence while its answer was on the way: the
+    cursor stays where it is then (taking it back would leave the events in between applied but
+    behind it, a gap no poll fills). Only a source that started again (`restart`) takes it back.
+    """
+    cursor = await _lock_cursor(uow, source, hotel_id, now)
+    if not restart:
+        sequence = max(cursor, sequence)
     await _advance(uow, source, hotel_id, sequence, now)
+    return sequence
 
 
 async def mark_polled(uow: UnitOfWork, source: str, hotel_id: str, now: datetime) -> None:
