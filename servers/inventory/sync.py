@@ -99,10 +99,24 @@ async def set_cursor(uow: UnitOfWork, source: str, hotel_id: str, sequence: int,
     behind it, a gap no poll fills). Only a source that started again (`restart`) takes it back.
     """
     cursor = await _lock_cursor(uow, source, hotel_id, now)
-    if not restart:
+    if restart:
+        await _drop_waiting(uow, source, hotel_id)
+    else:
         sequence = max(cursor, sequence)
     await _advance(uow, source, hotel_id, sequence, now)
     return sequence
+
+
+async def _drop_waiting(uow: UnitOfWork, source: str, hotel_id: str) -> None:
+    """Forgets the events still waiting for a gap when the source started its sequence again.
+
+    They were numbered before the restart, so a new event would one day fill "their" gap and they
+    would be applied as if current. One that came after the restart comes again in the change feed,
+    read right after the load; deleted, not marked applied, so that copy is not taken for a duplicate.
+    """
+    await uow.connection.execute(
+        delete(webhook_events).where(webhook_events.c.source == source, webhook_events.c.hotel_id == hotel_id,
+                                     webhook_events.c.applied_at.is_(None)))
 
 
 async def mark_polled(uow: UnitOfWork, source: str, hotel_id: str, now: datetime) -> None:
