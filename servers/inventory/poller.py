@@ -79,6 +79,8 @@ class ChannelPoller:
                 log.warning("channel manager unavailable; poll later", extra={"hotel_id": hotel.id, "error": str(error)})
             except ChannelManagerError as error:
                 log.error("channel manager refused the poll", extra={"hotel_id": hotel.id, "error": str(error)})
+            except Exception:  # noqa: BLE001 - one hotel's failure must not stop the round for the others
+                log.exception("poll of a hotel failed; the others go on", extra={"hotel_id": hotel.id})
             return 0
 
     async def _catch_up(self, hotel: Row, client: ChannelManagerClient) -> int:
@@ -102,15 +104,30 @@ class ChannelPoller:
                             extra={"hotel_id": hotel.id, "cursor": cursor, "latest": batch.latest})
                 cursor = await self._load(hotel, client, restart=True)
                 continue
-            if not batch.events:
+            last = cursor
+            if batch.events:
+                async with self.db.unit_of_work() as uow:
+                    outcome = await self.mirror.apply(uow, hotel, list(batch.events))
+                    await uow.commit()
+                applied += outcome.applied
+                last = outcome.last_sequence
+            if batch.unreadable is not None:
+                cursor, moved = await self._reload_past_unreadable(hotel, client, max(cursor, last), batch.unreadable)
+                if not moved:
+                    return applied
+                continue
+            if last <= cursor or last >= batch.latest:
                 return applied
-            async with self.db.unit_of_work() as uow:
-                outcome = await self.mirror.apply(uow, hotel, list(batch.events))
-                await uow.commit()
-            applied += outcome.applied
-            if outcome.last_sequence <= cursor or outcome.last_sequence >= batch.latest:
-                return applied
-            cursor = outcome.last_sequence
+            cursor = last
+
+    async def _reload_past_unreadable(self, hotel: Row, client: ChannelManagerClient, cursor: int,
+                                      problem: str) -> tuple[int, bool]:
+        """An event no mirror can hold would block the feed for good: its hotel's absolute ARI, read
+        now, holds whatever it meant to change, so the hotel is loaded whole past it."""
+        log.error("channel manager's feed has an event we cannot read: reloading the hotel whole",
+                  extra={"hotel_id": hotel.id, "cursor": cursor, "error": problem})
+        reloaded = await self._load(hotel, client)
+        return reloaded, reloaded > cursor
 
     async def _load(self, hotel: Row, client: ChannelManagerClient, restart: bool = False) -> int:
         start = date.today()

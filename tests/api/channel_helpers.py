@@ -49,14 +49,27 @@ class Mirrored:
         await self.sandbox.cleanup()
         self.sandbox, _ = await sandbox_with(price, self.sandbox_port)
 
-    async def change_prices(self, price: int, times: int = 1) -> None:
+    async def change_prices(self, price: int, times: int = 1, code: str = CODE) -> None:
         """Each change is one snapshot event at the sandbox, so its sequence moves on by `times`."""
         night = {"date": date.today().isoformat(), "price_minor": price}
         async with aiohttp.ClientSession() as session:
             for _ in range(times):
-                body = {"hotel_code": CODE, "room_type_code": "STD", "nights": [night]}
+                body = {"hotel_code": code, "room_type_code": "STD", "nights": [night]}
                 async with session.post(f"{self.base_url}/admin/ari", json=body) as reply:
                     assert reply.status == 200
+
+    async def emit_garbage(self, kind: str, change: dict, code: str = CODE) -> int:
+        """The sandbox signs and feeds an event with this change as written (a buggy channel manager)."""
+        body = {"hotel_code": code, "type": kind, kind: change}
+        async with aiohttp.ClientSession() as session:
+            async with session.post(f"{self.base_url}/admin/unchecked-events", json=body) as reply:
+                assert reply.status == 200, await reply.text()
+                return (await reply.json())["sequence"]
+
+    async def add_hotel(self, hotel_id: str, code: str) -> None:
+        """One more hotel of the same channel manager, mirrored too."""
+        await add_sandbox_hotel(self.sandbox_port, 10000, code)
+        await create_mirrored_hotel(self.stub, self.base_url, hotel_id, code)
 
     async def feed(self, since: int = 0) -> list[dict]:
         """The sandbox's own events, as its webhooks would carry them."""
@@ -75,15 +88,15 @@ class Mirrored:
         async with aiohttp.ClientSession() as session, session.post(url, data=raw, headers=sent) as reply:
             return reply.status, await reply.json()
 
-    async def nights(self) -> list[tuple[int, int]]:
+    async def nights(self, hotel_id: str = HOTEL) -> list[tuple[int, int]]:
         """(available, price) of the STD nights in our mirror, today onwards."""
         reply = await self.stub.GetAvailability(inv.GetAvailabilityRequest(
-            hotel_id=HOTEL, room_type_code="STD", start_date=pb_date(date.today()),
+            hotel_id=hotel_id, room_type_code="STD", start_date=pb_date(date.today()),
             end_date=pb_date(date.today() + timedelta(days=NIGHTS))))
         return [(n.available_rooms, n.price.amount_minor) for n in reply.room_types[0].nights]
 
-    async def cursor(self) -> int | None:
-        query = select(sync_cursors.c.last_sequence).where(sync_cursors.c.hotel_id == HOTEL)
+    async def cursor(self, hotel_id: str = HOTEL) -> int | None:
+        query = select(sync_cursors.c.last_sequence).where(sync_cursors.c.hotel_id == hotel_id)
         async with self.running.context["db"].reading() as conn:
             return (await conn.execute(query)).scalar()
 
