@@ -150,3 +150,22 @@ async def test_oversized_bodies_are_refused(server, channel, db):
         status, answer, _ = await _post(server, body, listed.api_key)
         assert (status, [e.code for e in answer.errors]) == (413, ["BODY_TOO_LARGE"]), len(body)
     assert await count(db, "bookings") == 0
+
+
+async def test_numbers_out_of_range_are_refused(server, channel, db):
+    """Values no field can hold are the partner's mistake (400, no retry), never a 500 (issue 14, item 16)."""
+    listed = await listed_hotel(channel)
+    before = await _stored(db)
+    good = build_res_notif_rq(NOTIF).decode()
+    cases = {
+        "revision past 32 bits": good.replace('Instance="1"', f'Instance="{2**31}"'),
+        "revision of 5000 digits": good.replace('Instance="1"', f'Instance="{"9" * 5000}"'),
+        "rooms past 32 bits": good.replace('NumberOfUnits="1"', f'NumberOfUnits="{2**31}"'),
+        "amount past 64 bits": good.replace('AmountAfterTax="24000"', f'AmountAfterTax="{2**63}"'),
+        "guests past 32 bits": good.replace('Count="2"', f'Count="{2**31}"'),
+    }
+    for case, body in cases.items():
+        assert body != good, case
+        status, answer, _ = await _post(server, body.encode(), listed.api_key)
+        assert (status, [e.code for e in answer.errors]) == (400, ["INVALID_FIELD"]), case
+    assert await _stored(db) == before
