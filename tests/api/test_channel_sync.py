@@ -288,3 +288,27 @@ async def test_a_body_that_trickles_in_is_given_up_on(cm_server, monkeypatch):
     status = await _raw_request(running, {"X-CM-Signature": header, "Content-Length": str(len(raw))}, raw[:10])
     assert status == 408
     assert await _available(stub) == [10, 10, 10]
+
+
+async def test_channel_updates_no_column_or_clock_can_hold_are_invalid(cm_server, db):
+    """occur_time past any calendar, negative stay limits: INVALID_ARGUMENT naming them (issue 14, item 16)."""
+    from google.protobuf.timestamp_pb2 import Timestamp
+
+    _, stub = cm_server
+    await _apply(stub, _snapshot(1))
+    cases = {}
+    for seconds in (2**62, -2**62):
+        update = _delta(2)
+        update.occur_time.CopyFrom(Timestamp(seconds=seconds))
+        cases[f"occur_time {seconds}"] = (update, "updates[0].occur_time")
+    for limit in ("min_stay", "max_stay"):
+        update = _snapshot(2)
+        setattr(update.snapshot.nights[1].restrictions, limit, -1)
+        cases[f"negative {limit}"] = (update, f"updates[0].snapshot.nights[1].restrictions.{limit}")
+    for case, (update, field) in cases.items():
+        failure = await fails(_apply(stub, update))
+        assert (failure.code, failure.reason, failure.fields) == (
+            grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD", [field]), case
+    assert await _available(stub) == [10, 10, 10]
+    reply = await _apply(stub, _delta(2))
+    assert (reply.applied_count, reply.last_sequence) == (1, 2)  # nothing of the refused ones was kept
