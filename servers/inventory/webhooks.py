@@ -39,34 +39,56 @@ def create_webhook_app(db: Database, mirror: Mirror, channel_managers: dict[str,
     hotels = HotelsByCode(db)
 
     async def receive(request: web.Request) -> web.Response:
-        settings = channel_managers.get(request.match_info["channel_manager_id"])
+        source = request.match_info["channel_manager_id"]
+        settings = channel_managers.get(source)
         if settings is None:
             return _error(404, "unknown_channel_manager")
-        header = request.headers.get(SIGNATURE_HEADER)
-        # Nothing of an unknown sender's body is read before its header could be a signature in time.
-        if not header_in_time(header, time.time(), tolerance_seconds):
-            log.warning("webhook refused: no well-formed signature in time")
-            return _error(401, "bad_signature")
+        raw = await _signed_body(request, settings.webhook_secret, tolerance_seconds)
+        if isinstance(raw, web.Response):
+            return raw
+        body = None
         try:
-            raw = await read_body(request, MAX_EVENT_BODY, BODY_READ_TIMEOUT_SECONDS)
-        except BodyRefused as refused:
-            return _error(refused.status, refused.code, refused.message)
-        if not verify_signature(settings.webhook_secret, header, raw, time.time(), tolerance_seconds):
-            log.warning("webhook refused: bad signature or stale timestamp")
-            return _error(401, "bad_signature")
-        try:
-            event = parse_event(json.loads(raw))
+            body = json.loads(raw)
+            event = parse_event(body)
         except (ValueError, MalformedAnswer) as error:
+            await poll_after_refusal(source, body, str(error))
             return _error(400, "bad_event", str(error))
-        hotel = await hotels.find(request.match_info["channel_manager_id"], event.hotel_code)
+        hotel = await hotels.find(source, event.hotel_code)
         if hotel is None:
             # Not a hotel we sell: acknowledge, or the channel manager would retry for nothing.
             return web.json_response({"status": "ignored", "reason": "unknown hotel"})
         return web.json_response(await queue.apply(hotel, event))
 
+    async def poll_after_refusal(source: str, body: object, problem: str) -> None:
+        """A signed event we refuse still says its hotel changed: the poll reads the feed, finds the
+        event unreadable there too and reloads the hotel whole, instead of waiting for the next round."""
+        hotel_code = body.get("hotel_code") if isinstance(body, dict) else None
+        hotel = await hotels.find(source, hotel_code) if isinstance(hotel_code, str) else None
+        log.warning("webhook refused: an event we cannot apply",
+                    extra={"hotel_id": getattr(hotel, "id", None), "error": problem})
+        if hotel is not None:
+            mirror.on_gap(hotel.id)
+
     app = bare_webhook_app()
     app.router.add_post("/webhooks/channel-managers/{channel_manager_id}", receive)
     return app
+
+
+async def _signed_body(request: web.Request, secret: str, tolerance_seconds: int) -> bytes | web.Response:
+    """The body if the channel manager signed it, else the refusal to send."""
+    header = request.headers.get(SIGNATURE_HEADER)
+    # Nothing of an unknown sender's body is read before its header could be a signature in time.
+    if not header_in_time(header, time.time(), tolerance_seconds):
+        log.warning("webhook refused: no well-formed signature in time")
+        return _error(401, "bad_signature")
+    try:
+        raw = await read_body(request, MAX_EVENT_BODY, BODY_READ_TIMEOUT_SECONDS)
+    except BodyRefused as refused:
+        return _error(refused.status, refused.code, refused.message)
+    if not verify_signature(secret, header, raw, time.time(), tolerance_seconds):
+        log.warning("webhook refused: bad signature or stale timestamp")
+        return _error(401, "bad_signature")
+    return raw
 
 
 async def health(_: web.Request) -> web.Response:

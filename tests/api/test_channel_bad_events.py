@@ -133,3 +133,20 @@ async def test_a_hotel_whose_poll_breaks_does_not_stop_the_round(db, monkeypatch
         await rig.change_prices(16000)
         await rig.poller.poll_all()
         assert (await rig.nights())[0] == (5, 16000)
+
+
+async def test_a_refused_webhook_has_its_hotel_reloaded_at_once(db):
+    """Signed, so the hotel did change: the poll it asks for reloads the hotel past the bad event."""
+    async with mirrored(db) as rig:
+        await rig.poller.poll_all()
+        await rig.change_prices(14000)
+        garbage = await rig.emit_garbage("snapshot", {"room_type_code": "STD", "nights": [_night(restrictions={"min_stay": -1})]})
+        [event] = await rig.feed(since=garbage - 1)
+        status, answer = await rig.post(event)
+        assert (status, answer["error"]) == (400, "bad_event")
+        for _ in range(200):  # the poller's own task does it; bounded
+            if await rig.cursor() == garbage:
+                break
+            await asyncio.sleep(0.05)
+        assert await rig.cursor() == garbage
+        assert (await rig.nights())[0] == (5, 14000)
