@@ -13,7 +13,7 @@ import time
 
 from aiohttp import web
 
-from clients.channel_managers import MalformedAnswer, header_in_time, parse_event, verify_signature
+from clients.channel_managers import header_in_time, parse_event, verify_signature
 from servers.inventory.apply_queue import ApplyQueue
 from servers.inventory.mirror import Mirror, hotel_by_code
 from servers.runtime.bodies import BodyRefused, read_body
@@ -50,7 +50,7 @@ def create_webhook_app(db: Database, mirror: Mirror, channel_managers: dict[str,
         try:
             body = json.loads(raw)
             event = parse_event(body)
-        except (ValueError, MalformedAnswer) as error:
+        except (ValueError, RecursionError) as error:  # MalformedAnswer is a ValueError; deep nesting recurses
             await poll_after_refusal(source, body, str(error))
             return _error(400, "bad_event", str(error))
         hotel = await hotels.find(source, event.hotel_code)

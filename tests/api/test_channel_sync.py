@@ -312,3 +312,14 @@ async def test_channel_updates_no_column_or_clock_can_hold_are_invalid(cm_server
     assert await _available(stub) == [10, 10, 10]
     reply = await _apply(stub, _delta(2))
     assert (reply.applied_count, reply.last_sequence) == (1, 2)  # nothing of the refused ones was kept
+
+
+async def test_a_signed_body_nested_past_any_parser_is_a_bad_event(cm_server):
+    running, stub = cm_server
+    await _apply(stub, _snapshot(1))
+    raw = b"[" * 100_000 + b"]" * 100_000
+    url = f"http://127.0.0.1:{running.context['webhook_port']}/webhooks/channel-managers/sandbox"
+    headers = {"X-CM-Signature": sign(SECRET, raw, int(time.time())), "Content-Type": "application/json"}
+    async with aiohttp.ClientSession() as session, session.post(url, data=raw, headers=headers) as reply:
+        assert (reply.status, (await reply.json())["error"]) == (400, "bad_event")
+    assert await _available(stub) == [10, 10, 10]
