@@ -88,14 +88,18 @@ class ChannelPoller:
             cursor = await sync.cursor_of(conn, hotel.channel_manager_id, hotel.id)
         if not cursor:
             cursor = await self._load(hotel, client)
-        applied = await self._follow(hotel, client, cursor)
-        # Heard from the source just now: search trusts the mirror for the freshness bound.
-        async with self.db.unit_of_work() as uow:
-            await sync.mark_polled(uow, hotel.channel_manager_id, hotel.id, datetime.now(timezone.utc))
-            await uow.commit()
+        applied, caught_up = await self._follow(hotel, client, cursor)
+        if caught_up:
+            # In step with the source just now: search trusts the mirror for the freshness bound.
+            async with self.db.unit_of_work() as uow:
+                await sync.mark_polled(uow, hotel.channel_manager_id, hotel.id, datetime.now(timezone.utc))
+                await uow.commit()
+        else:
+            log.warning("poll left the hotel behind its channel manager", extra={"hotel_id": hotel.id})
         return applied
 
-    async def _follow(self, hotel: Row, client: ChannelManagerClient, cursor: int) -> int:
+    async def _follow(self, hotel: Row, client: ChannelManagerClient, cursor: int) -> tuple[int, bool]:
+        """Applies the feed after `cursor`; returns how many events, and whether it reached the latest."""
         applied = 0
         while True:
             batch = await client.changes(hotel.channel_manager_hotel_code, cursor, PAGE)
@@ -114,10 +118,12 @@ class ChannelPoller:
             if batch.unreadable is not None:
                 cursor, moved = await self._reload_past_unreadable(hotel, client, max(cursor, last), batch.unreadable)
                 if not moved:
-                    return applied
+                    return applied, False
                 continue
-            if last <= cursor or last >= batch.latest:
-                return applied
+            if last >= batch.latest:
+                return applied, True
+            if last <= cursor:  # the feed did not take us further: a gap it does not fill
+                return applied, False
             cursor = last
 
     async def _reload_past_unreadable(self, hotel: Row, client: ChannelManagerClient, cursor: int,

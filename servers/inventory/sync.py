@@ -84,7 +84,9 @@ async def apply_events(uow: UnitOfWork, source: str, hotel_id: str, events: list
     await _apply_run(uow, hotel_id, codes, run, now, outcome)
     outcome.applied = len(run)
     outcome.last_sequence = sequence
-    await _advance(uow, source, hotel_id, sequence, now)
+    # Behind a gap the mirror is not in step with the source, however many events arrive: it does not
+    # count as heard from (search's freshness bound), so search asks the source once the bound passes.
+    await _advance(uow, source, hotel_id, sequence, now, heard=not outcome.gap)
     # Only events that must wait for a missing one are kept whole, to be applied later.
     await _keep_waiting(uow, source, [e for e in given.values() if e.sequence > sequence])
     return outcome
@@ -186,11 +188,12 @@ async def _keep_waiting(uow: UnitOfWork, source: str, events: list[ChannelEvent]
     await uow.connection.execute(statement, [{"id": e.event_id, "body": event_json(e)} for e in events])
 
 
-async def _advance(uow: UnitOfWork, source: str, hotel_id: str, sequence: int, now: datetime) -> None:
+async def _advance(uow: UnitOfWork, source: str, hotel_id: str, sequence: int, now: datetime,
+                   heard: bool = True) -> None:
     await uow.connection.execute(
         update(sync_cursors)
         .where(sync_cursors.c.channel_manager_id == source, sync_cursors.c.hotel_id == hotel_id)
-        .values(last_sequence=sequence, updated_at=now))
+        .values(last_sequence=sequence, **({"updated_at": now} if heard else {})))
     await uow.connection.execute(
         update(webhook_events)
         .where(webhook_events.c.source == source, webhook_events.c.hotel_id == hotel_id,

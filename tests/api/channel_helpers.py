@@ -71,6 +71,19 @@ class Mirrored:
         await add_sandbox_hotel(self.sandbox_port, 10000, code)
         await create_mirrored_hotel(self.stub, self.base_url, hotel_id, code)
 
+    async def faults(self, **settings) -> None:
+        async with aiohttp.ClientSession() as session:
+            async with session.post(f"{self.base_url}/admin/faults", json=settings) as reply:
+                assert reply.status == 200, await reply.text()
+
+    async def feed_while_down(self, since: int = 0) -> list[dict]:
+        """The feed read behind an outage (as its webhooks still carry the events)."""
+        await self.faults(outage=False)
+        try:
+            return await self.feed(since)
+        finally:
+            await self.faults(outage=True)
+
     async def feed(self, since: int = 0) -> list[dict]:
         """The sandbox's own events, as its webhooks would carry them."""
         async with aiohttp.ClientSession(headers={"X-Api-Key": API_KEY}) as session:
@@ -99,6 +112,13 @@ class Mirrored:
         query = select(sync_cursors.c.last_sequence).where(sync_cursors.c.hotel_id == hotel_id)
         async with self.running.context["db"].reading() as conn:
             return (await conn.execute(query)).scalar()
+
+    async def heard(self, hotel_id: str = HOTEL) -> tuple:
+        """When the mirror was last known in step with the source: (last applied, last polled)."""
+        query = (select(sync_cursors.c.updated_at, sync_cursors.c.last_polled_at)
+                 .where(sync_cursors.c.hotel_id == hotel_id))
+        async with self.running.context["db"].reading() as conn:
+            return tuple((await conn.execute(query)).one())
 
 
 async def sandbox_with(price: int, port: int = 0, code: str = CODE, rooms: int = 5):

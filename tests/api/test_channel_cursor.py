@@ -40,3 +40,23 @@ async def test_webhooks_during_a_first_load_keep_the_cursor_ahead(db):
         status, answer = await rig.post(sixth)
         assert (status, answer["status"], answer["last_sequence"]) == (200, "applied", latest + 1)
         assert (await rig.nights())[0][1] == 13000
+
+
+async def test_a_mirror_behind_a_gap_is_not_taken_for_fresh(db):
+    """Webhooks keep coming while the feed cannot be read: behind the gap, nothing counts as heard
+    from, so search's freshness bound runs out and it asks the source (or flags the nights stale)."""
+    async with mirrored(db) as rig:
+        await rig.poller.poll_all()
+        heard = await rig.heard()
+        await rig.faults(outage=True)  # the API (and its feed) is down; its webhooks still come
+        await rig.change_prices(12000, times=2)
+        [_, second] = await rig.feed_while_down(since=await rig.cursor())
+        status, answer = await rig.post(second)  # the first one was lost on the way
+        assert (status, answer["status"]) == (200, "waiting")
+        await rig.poller.poll_all()
+        assert await rig.heard() == heard
+
+        await rig.faults(outage=False)
+        await rig.poller.poll_all()  # the feed fills the gap
+        assert (await rig.nights())[0][1] == 12000
+        assert all(after > before for after, before in zip(await rig.heard(), heard))
