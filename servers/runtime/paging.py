@@ -32,10 +32,10 @@ class PageTokens:
         raw = body.encode()
         return base64.urlsafe_b64encode(self._sign(raw) + raw).decode().rstrip("=")
 
-    def read(self, token: str, kind: str, filters: dict[str, Any], shape: tuple[type, ...] | None = None) -> Any:
+    def read(self, token: str, kind: str, filters: dict[str, Any], shape: type | tuple[type, ...] | None = None) -> Any:
         """The position a token stands for; None for an empty token.
 
-        `shape`: the types of the position's items, in order. The signature proves who issued a token
+        `shape`: the position's type, or (a tuple) the types of its items, in order. The signature proves who issued a token
         only while the secret stays secret (a default one is in the source), so a reader that compares
         positions says what it compares and gets nothing else.
         """
@@ -56,9 +56,14 @@ class PageTokens:
         return data.get("p")
 
 
-def _has_shape(position: Any, shape: tuple[type, ...]) -> bool:
+def _has_shape(position: Any, shape: type | tuple[type, ...]) -> bool:
+    if isinstance(shape, type):
+        return _is(position, shape)
     if not isinstance(position, list) or len(position) != len(shape):
         return False
-    # bool is an int in Python, and JSON's true is no price.
-    return all(isinstance(item, kind) and not (kind is int and isinstance(item, bool))
-               for item, kind in zip(position, shape))
+    return all(_is(item, kind) for item, kind in zip(position, shape))
+
+
+def _is(value: Any, kind: type) -> bool:
+    # bool is an int in Python, and JSON's true is no price or count.
+    return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
