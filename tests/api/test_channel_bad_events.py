@@ -13,6 +13,9 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from clients.channel_managers import parse_event
+from servers.inventory.apply_queue import ApplyQueue
+from servers.inventory.mirror import hotel_by_code
 from servers.storage.tables import webhook_events
 from tests.api.channel_helpers import CODE, HOTEL, NIGHTS, mirrored
 
@@ -89,10 +92,6 @@ async def test_a_bad_event_in_the_feed_reloads_its_hotel_and_the_others_keep_syn
 
 async def test_an_event_failing_in_a_batch_fails_alone(db, monkeypatch):
     """Webhooks that arrive together share a transaction; one failing there must not fail the others."""
-    from servers.inventory.apply_queue import ApplyQueue
-    from servers.inventory.mirror import hotel_by_code
-    from clients.channel_managers import parse_event
-
     async with mirrored(db) as rig:
         await rig.poller.poll_all()
         cursor, mirror = await rig.cursor(), rig.running.context["mirror"]
