@@ -24,7 +24,7 @@ from clients.channel_managers.base import (
 )
 from clients.channel_managers.http import HttpChannelManagerClient
 from clients.channel_managers.parsing import MalformedAnswer, parse_change_batch, parse_event
-from clients.channel_managers.signatures import sign, verify_signature
+from clients.channel_managers.signatures import header_in_time, sign, verify_signature
 
 __all__ = [
     "ChangeBatch",
@@ -46,6 +46,7 @@ __all__ = [
     "RoomTypeAri",
     "Snapshot",
     "SoldOut",
+    "header_in_time",
     "parse_change_batch",
     "parse_event",
     "sign",

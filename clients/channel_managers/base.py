@@ -114,6 +114,9 @@ class ChannelEvent:
 class ChangeBatch:
     events: tuple[ChannelEvent, ...]
     latest: int  # the channel manager's latest sequence; more to fetch while events end below it
+    # Why the event after `events` could not be read (the batch ends before it), if one could not:
+    # no mirror can apply it, and the events after it would wait behind it for ever.
+    unreadable: str | None = None
 
 
 # -------------------------------------------------------------------------------------------- errors

@@ -26,6 +26,12 @@ from clients.channel_managers.base import (
 
 T = TypeVar("T")
 
+# What the mirror's columns hold (room counts and stay limits are 32-bit, sequences and prices 64-bit):
+# a value past them is no value a channel manager means, and would fail in the database instead.
+MAX_COUNT = 2**31 - 1
+MAX_BIG = 2**63 - 1
+MAX_EVENT_ID = 128
+
 
 class MalformedAnswer(ValueError):
     """A body that does not follow the protocol: a webhook receiver answers it with 400."""
@@ -41,11 +47,12 @@ def parse_event(body: Mapping[str, Any]) -> ChannelEvent:
         change = _snapshot(_get(body, "snapshot", Mapping))
     else:
         raise MalformedAnswer(f"unknown event type {kind!r}")
-    sequence = _get(body, "sequence", int)
-    if sequence < 1:
-        raise MalformedAnswer(f"sequence must be ≥ 1, got {sequence}")
+    sequence = _bounded(body, "sequence", 1, MAX_BIG)
+    event_id = _get(body, "event_id", str)
+    if not 0 < len(event_id) <= MAX_EVENT_ID:  # the dedupe key's column
+        raise MalformedAnswer(f"'event_id' must be 1 to {MAX_EVENT_ID} characters")
     return ChannelEvent(
-        event_id=_get(body, "event_id", str),
+        event_id=event_id,
         hotel_code=_get(body, "hotel_code", str),
         sequence=sequence,
         occurred_at=_timestamp(_get(body, "occurred_at", str)),
@@ -54,8 +61,20 @@ def parse_event(body: Mapping[str, Any]) -> ChannelEvent:
 
 
 def parse_change_batch(body: Mapping[str, Any]) -> ChangeBatch:
-    events = tuple(parse_event(_mapping(item)) for item in _get(body, "events", list))
-    return ChangeBatch(events=events, latest=_get(body, "latest", int))
+    """The events up to the first one that cannot be read; that one's problem in `unreadable`.
+
+    One bad event must not make the whole feed unreadable: the events before it still apply, and
+    the caller decides what to do about the rest (the poller reloads the hotel whole).
+    """
+    events: list[ChannelEvent] = []
+    unreadable = None
+    for item in _get(body, "events", list):
+        try:
+            events.append(parse_event(item))
+        except MalformedAnswer as error:
+            unreadable = str(error)
+            break
+    return ChangeBatch(events=tuple(events), latest=_bounded(body, "latest", 0, MAX_BIG), unreadable=unreadable)
 
 
 def parse_hotel_ari(body: Mapping[str, Any]) -> HotelAri:
@@ -66,7 +85,7 @@ def parse_hotel_ari(body: Mapping[str, Any]) -> HotelAri:
     return HotelAri(
         hotel_code=_get(body, "hotel_code", str),
         currency=_get(body, "currency", str),
-        sequence=_get(body, "sequence", int),
+        sequence=_bounded(body, "sequence", 0, MAX_BIG),
         room_types=room_types,
     )
 
@@ -97,7 +116,7 @@ def _delta(body: Mapping[str, Any]) -> Delta:
     return Delta(
         room_type_code=_get(body, "room_type_code", str),
         date=_date(_get(body, "date", str)),
-        available_change=_get(body, "available_change", int),
+        available_change=_bounded(body, "available_change", -MAX_COUNT, MAX_COUNT),
         channel=_get(body, "channel", str),
         reservation_id=_optional(body, "reservation_id", str),
     )
@@ -113,14 +132,16 @@ def _nights(body: Mapping[str, Any]) -> tuple[Night, ...]:
 
 def _night(body: Mapping[str, Any]) -> Night:
     rules = _optional(body, "restrictions", Mapping) or {}
+    total = _bounded(body, "total", 0, MAX_COUNT)
     return Night(
         date=_date(_get(body, "date", str)),
-        total=_get(body, "total", int),
-        available=_get(body, "available", int),
-        price_minor=_get(body, "price_minor", int),
+        total=total,
+        # A mirror never has more rooms free than the hotel has: the source's night is broken.
+        available=_bounded(body, "available", 0, total),
+        price_minor=_bounded(body, "price_minor", 0, MAX_BIG),
         restrictions=Restrictions(
-            min_stay=_optional(rules, "min_stay", int) or 0,
-            max_stay=_optional(rules, "max_stay", int) or 0,
+            min_stay=_bounded(rules, "min_stay", 0, MAX_COUNT, default=0),
+            max_stay=_bounded(rules, "max_stay", 0, MAX_COUNT, default=0),
             closed_to_arrival=bool(_optional(rules, "closed_to_arrival", bool)),
             closed_to_departure=bool(_optional(rules, "closed_to_departure", bool)),
             stop_sell=bool(_optional(rules, "stop_sell", bool)),
@@ -132,6 +153,16 @@ def _get(body: Mapping[str, Any], key: str, kind: type[T]) -> T:
     value = _optional(body, key, kind)
     if value is None:
         raise MalformedAnswer(f"missing {key!r}")
+    return value
+
+
+def _bounded(body: Mapping[str, Any], key: str, low: int, high: int, default: int | None = None) -> int:
+    """An integer field within low..high (`default` when absent, if one is given)."""
+    value = _optional(body, key, int) if default is not None else _get(body, key, int)
+    if value is None:
+        return default  # type: ignore[return-value]
+    if not low <= value <= high:
+        raise MalformedAnswer(f"{key!r} must be between {low} and {high}, got {value}")
     return value
 
 

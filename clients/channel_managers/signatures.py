@@ -11,6 +11,9 @@ import hmac
 
 DEFAULT_TOLERANCE_SECONDS = 300
 _SHA256_HEX_LENGTH = 64
+# Unix seconds fit in 12 digits for the next 30,000 years; a much longer t is no time anyone means,
+# and int() of thousands of digits is slow and then refused (ValueError), before any secret is checked.
+_MAX_T_DIGITS = 16
 
 
 def sign(secret: str | bytes, raw_body: bytes, t: int) -> str:
@@ -30,15 +33,24 @@ def verify_signature(
     Several v1 values are accepted (any may match) so a sender can roll its secret without a gap.
     """
     parsed = _parse(header)
-    if parsed is None:
+    if parsed is None or not _in_time(parsed[0], now, tolerance):
         return False
     t_text, candidates = parsed
-    if abs(now - int(t_text)) > tolerance:
-        return False
     expected = _digest(secret, t_text, raw_body)
     # Compare every candidate, in constant time each, so timing says nothing about which failed.
     matches = [hmac.compare_digest(expected, candidate) for candidate in candidates]
     return any(matches)
+
+
+def header_in_time(header: str | None, now: float, tolerance: float = DEFAULT_TOLERANCE_SECONDS) -> bool:
+    """Whether the header is well-formed and in time, which needs no body: a receiver checks this
+    before it reads what an unknown sender sends, and the HMAC (verify_signature) once it has."""
+    parsed = _parse(header)
+    return parsed is not None and _in_time(parsed[0], now, tolerance)
+
+
+def _in_time(t_text: str, now: float, tolerance: float) -> bool:
+    return abs(now - int(t_text)) <= tolerance
 
 
 def _parse(header: str | None) -> tuple[str, list[str]] | None:
@@ -51,7 +63,7 @@ def _parse(header: str | None) -> tuple[str, list[str]] | None:
         if not sep:
             return None
         if key == "t":
-            if t_text is not None or not (value.isascii() and value.isdigit()):
+            if t_text is not None or not (value.isascii() and value.isdigit()) or len(value) > _MAX_T_DIGITS:
                 return None
             t_text = value
         elif key == "v1":

@@ -125,10 +125,17 @@ def text_attribute(node: Element, name: str, field: str) -> str:
     return value.strip()
 
 
-def int_attribute(node: Element, name: str, field: str, minimum: int) -> int:
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+
+
+def int_attribute(node: Element, name: str, field: str, minimum: int, maximum: int = INT32_MAX) -> int:
+    """A whole number within minimum..maximum: what the field it books into can hold (counts and
+    revisions are 32-bit, amounts 64-bit). Past it the message is wrong, not our server."""
     value = text_attribute(node, name, field)
-    if not _DIGITS.fullmatch(value) or int(value) < minimum:
-        raise OtaFormatError(field, f"{name}={value!r} is not an integer ≥ {minimum}")
+    # The length first: int() of thousands of digits is refused with a ValueError of its own.
+    if not (len(value) <= len(str(maximum)) and _DIGITS.fullmatch(value) and minimum <= int(value) <= maximum):
+        raise OtaFormatError(field, f"{name}={value[:40]!r} is not an integer from {minimum} to {maximum}")
     return int(value)
 
 

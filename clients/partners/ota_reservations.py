@@ -22,6 +22,8 @@ from xml.etree.ElementTree import Element
 
 from clients.partners.ota_common import (
     ERROR_TYPE_BUSINESS,
+    INT32_MAX,
+    INT64_MAX,
     OtaFormatError,
     children,
     date_attribute,
@@ -133,7 +135,7 @@ def _stay_dates(stay: Element) -> tuple[dt.date, dt.date]:
 
 def _total(stay: Element) -> tuple[int, str]:
     total = only_child(stay, "Total", "total_minor")
-    amount = int_attribute(total, "AmountAfterTax", "total_minor", minimum=0)
+    amount = int_attribute(total, "AmountAfterTax", "total_minor", minimum=0, maximum=INT64_MAX)
     # Amounts are minor units with two decimals by the protocol; any other scale we would misbook.
     if total.get("DecimalPlaces") != "2":
         raise OtaFormatError("total_minor", f"DecimalPlaces={total.get('DecimalPlaces')!r}, expected \"2\"")
@@ -147,7 +149,10 @@ def _guests(stay: Element) -> int:
     counts = children(only_child(stay, "GuestCounts", "guests"), "GuestCount")
     if not counts:
         raise OtaFormatError("guests", "no <GuestCount>")
-    return sum(int_attribute(count, "Count", "guests", minimum=1) for count in counts)
+    guests = sum(int_attribute(count, "Count", "guests", minimum=1) for count in counts)
+    if guests > INT32_MAX:
+        raise OtaFormatError("guests", f"{guests} guests in all; at most {INT32_MAX}")
+    return guests
 
 
 def _guest_name(reservation: Element) -> str:

@@ -218,6 +218,13 @@ class State:
             "reservation_id": res.reservation_id,
         })
 
+    def emit_unchecked(self, hotel_code: str, kind: str, payload: dict) -> int:
+        """A fault: an event whose change is whatever the caller wrote, unchecked and unapplied (a buggy
+        channel manager signs and feeds garbage too). It takes the next sequence like any event."""
+        hotel = self.hotel(hotel_code)
+        self._emit(hotel, kind, payload)
+        return hotel.sequence
+
     def _snapshot(self, hotel: Hotel, rt: RoomType, nights: list[Night]) -> None:
         self._emit(hotel, "snapshot", {"room_type_code": rt.code, "nights": [n.to_json() for n in nights]})
 

@@ -128,6 +128,18 @@ def _parse_restrictions(body: object, prefix: str) -> Restrictions:
     )
 
 
+def parse_unchecked_event(body: dict) -> tuple[str, str, dict]:
+    """`{"hotel_code", "type": "delta"|"snapshot", <type>: {...}}`: only the envelope is checked."""
+    reject_unknown(body, {"hotel_code", "type", "delta", "snapshot"})
+    kind = get_str(body, "type")
+    if kind not in ("delta", "snapshot"):
+        raise bad_request("type", "delta or snapshot")
+    change = body.get(kind)
+    if not isinstance(change, dict):
+        raise bad_request(kind, "an object")
+    return get_str(body, "hotel_code"), kind, change
+
+
 def parse_subscription(body: dict) -> tuple[str, str]:
     url = get_str(body, "url", max_len=2000)
     try:

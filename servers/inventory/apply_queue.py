@@ -10,6 +10,7 @@ answered only after the transaction holding its event has committed.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import defaultdict, deque
 
 from sqlalchemy.engine import Row
@@ -17,6 +18,8 @@ from sqlalchemy.engine import Row
 from clients.channel_managers import ChannelEvent
 from servers.inventory.mirror import Mirror
 from servers.storage.database import Database
+
+log = logging.getLogger("hotelagg.inventory.webhooks")
 
 MAX_BATCH = 500
 
@@ -53,6 +56,14 @@ class ApplyQueue:
                 outcome = await self.mirror.apply(uow, hotel, [event for event, _ in batch])
                 await uow.commit()
         except Exception as error:  # noqa: BLE001 - every waiting webhook must get an answer
+            if len(batch) > 1:
+                # The events only shared a transaction by arriving together: one that fails must not
+                # fail the others, so each goes again alone and only the culprit's sender hears of it.
+                log.warning("a batch of webhooks failed; applying them one by one",
+                            extra={"hotel_id": hotel.id, "events": len(batch), "error": str(error)})
+                for item in batch:
+                    await self._apply_batch(hotel, [item])
+                return
             for _, answer in batch:
                 if not answer.done():
                     answer.set_exception(error)

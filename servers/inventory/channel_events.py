@@ -11,7 +11,7 @@ from hotelagg.inventory.v1 import inventory_pb2 as pb
 from clients.channel_managers import ChannelEvent, Delta, Night, Snapshot, parse_event
 from servers.inventory.night_rows import ChannelRow, NightRows, channel_night
 from servers.runtime.errors import Violations
-from servers.runtime.protos import read_date
+from servers.runtime.protos import read_date, read_timestamp
 
 
 def _night_json(night: Night) -> dict[str, Any]:
@@ -105,6 +105,11 @@ def _proto_rows(v: Violations, nights, field: str) -> list[ChannelRow]:
             continue
         if m.HasField("restrictions"):
             r = m.restrictions
+            if r.min_stay < 0 or r.max_stay < 0:
+                for name in ("min_stay", "max_stay"):
+                    if getattr(r, name) < 0:
+                        v.add(f"{field}[{i}].restrictions.{name}", "not negative (0: no limit)")
+                continue
             rows.append((day, total, available, price, r.min_stay, r.max_stay, r.closed_to_arrival,
                          r.closed_to_departure, r.stop_sell))
         else:
@@ -137,7 +142,8 @@ def from_proto(v: Violations, hotel_code: str, update: pb.ChannelUpdate, field: 
     """The typed event an ApplyChannelUpdates item stands for; problems go into v."""
     v.check(0 < len(update.event_id) <= 128, f"{field}.event_id", "required, at most 128 characters")
     v.check(update.sequence > 0, f"{field}.sequence", "required, from 1")
-    occurred = update.occur_time.ToDatetime(timezone.utc) if update.HasField("occur_time") else datetime.now(timezone.utc)
+    occurred = (read_timestamp(v, update.occur_time, f"{field}.occur_time") if update.HasField("occur_time")
+                else datetime.now(timezone.utc))
     kind = update.WhichOneof("change")
     if kind == "delta":
         d = update.delta
@@ -154,6 +160,6 @@ def from_proto(v: Violations, hotel_code: str, update: pb.ChannelUpdate, field: 
     else:
         v.add(f"{field}.change", "a delta or a snapshot is required")
         change = None
-    if change is None:
+    if change is None or occurred is None:
         return None
     return ChannelEvent(update.event_id, hotel_code, update.sequence, occurred, change)

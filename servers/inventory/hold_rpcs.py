@@ -9,7 +9,7 @@ from hotelagg.inventory.v1 import inventory_pb2 as pb
 from servers.inventory import changes, holds, mapping, stays
 from servers.inventory.domain import Night, check_hotel_id
 from servers.runtime.errors import ApiError, Code, Violations, require_uuid
-from servers.runtime.protos import read_date, timestamp_proto
+from servers.runtime.protos import read_date, read_duration, timestamp_proto
 from servers.storage.database import UnitOfWork
 
 SCOPE = "hotelagg.inventory.v1.InventoryService/"
@@ -54,8 +54,8 @@ class HoldRpcs:
         stays.validate_stay(v, check_in, check_out, now.date())
         v.check(1 <= request.quantity <= stays.MAX_ROOMS_PER_HOLD, "quantity",
                 f"1 to {stays.MAX_ROOMS_PER_HOLD} rooms")
-        ttl = request.ttl.ToTimedelta() if request.HasField("ttl") else self.default_hold_ttl
-        v.check(MIN_TTL <= ttl <= MAX_TTL, "ttl", "30 seconds to 24 hours")
+        ttl = (read_duration(v, request.ttl, "ttl", MIN_TTL, MAX_TTL, "30 seconds to 24 hours")
+               if request.HasField("ttl") else self.default_hold_ttl)
         v.raise_if_any()
 
         return await self.hold_batcher.hold(request, check_in, check_out, ttl)

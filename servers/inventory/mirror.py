@@ -40,13 +40,13 @@ class Mirror:
         now = datetime.now(timezone.utc)
         outcome = sync.SyncOutcome()
         # The cursor first: its lock keeps every other writer of the hotel's nights out meanwhile (bulk.py).
-        await sync.set_cursor(uow, hotel.channel_manager_id, hotel.id, ari.sequence, now)
+        cursor = await sync.set_cursor(uow, hotel.channel_manager_id, hotel.id, ari.sequence, now, restart)
         codes = await sync.room_type_ids(uow, hotel.id)
         snapshots = [(codes[room_type.code], ChannelEvent(f"load-{ari.sequence}-{room_type.code}", ari.hotel_code,
                                                           ari.sequence, now, Snapshot(room_type.code, room_type.nights)))
                      for room_type in ari.room_types if room_type.code in codes]
         await sync.apply_snapshots(uow, hotel.id, snapshots, now, outcome, codes, restart)
-        outcome.last_sequence = ari.sequence
+        outcome.last_sequence = cursor
         self._announce(uow, hotel, outcome, now)
         return outcome
 

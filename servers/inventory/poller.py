@@ -79,6 +79,8 @@ class ChannelPoller:
                 log.warning("channel manager unavailable; poll later", extra={"hotel_id": hotel.id, "error": str(error)})
             except ChannelManagerError as error:
                 log.error("channel manager refused the poll", extra={"hotel_id": hotel.id, "error": str(error)})
+            except Exception:  # noqa: BLE001 - one hotel's failure must not stop the round for the others
+                log.exception("poll of a hotel failed; the others go on", extra={"hotel_id": hotel.id})
             return 0
 
     async def _catch_up(self, hotel: Row, client: ChannelManagerClient) -> int:
@@ -86,14 +88,18 @@ class ChannelPoller:
             cursor = await sync.cursor_of(conn, hotel.channel_manager_id, hotel.id)
         if not cursor:
             cursor = await self._load(hotel, client)
-        applied = await self._follow(hotel, client, cursor)
-        # Heard from the source just now: search trusts the mirror for the freshness bound.
-        async with self.db.unit_of_work() as uow:
-            await sync.mark_polled(uow, hotel.channel_manager_id, hotel.id, datetime.now(timezone.utc))
-            await uow.commit()
+        applied, caught_up = await self._follow(hotel, client, cursor)
+        if caught_up:
+            # In step with the source just now: search trusts the mirror for the freshness bound.
+            async with self.db.unit_of_work() as uow:
+                await sync.mark_polled(uow, hotel.channel_manager_id, hotel.id, datetime.now(timezone.utc))
+                await uow.commit()
+        else:
+            log.warning("poll left the hotel behind its channel manager", extra={"hotel_id": hotel.id})
         return applied
 
-    async def _follow(self, hotel: Row, client: ChannelManagerClient, cursor: int) -> int:
+    async def _follow(self, hotel: Row, client: ChannelManagerClient, cursor: int) -> tuple[int, bool]:
+        """Applies the feed after `cursor`; returns how many events, and whether it reached the latest."""
         applied = 0
         while True:
             batch = await client.changes(hotel.channel_manager_hotel_code, cursor, PAGE)
@@ -102,15 +108,32 @@ class ChannelPoller:
                             extra={"hotel_id": hotel.id, "cursor": cursor, "latest": batch.latest})
                 cursor = await self._load(hotel, client, restart=True)
                 continue
-            if not batch.events:
-                return applied
-            async with self.db.unit_of_work() as uow:
-                outcome = await self.mirror.apply(uow, hotel, list(batch.events))
-                await uow.commit()
-            applied += outcome.applied
-            if outcome.last_sequence <= cursor or outcome.last_sequence >= batch.latest:
-                return applied
-            cursor = outcome.last_sequence
+            last = cursor
+            if batch.events:
+                async with self.db.unit_of_work() as uow:
+                    outcome = await self.mirror.apply(uow, hotel, list(batch.events))
+                    await uow.commit()
+                applied += outcome.applied
+                last = outcome.last_sequence
+            if batch.unreadable is not None:
+                cursor, moved = await self._reload_past_unreadable(hotel, client, max(cursor, last), batch.unreadable)
+                if not moved:
+                    return applied, False
+                continue
+            if last >= batch.latest:
+                return applied, True
+            if last <= cursor:  # the feed did not take us further: a gap it does not fill
+                return applied, False
+            cursor = last
+
+    async def _reload_past_unreadable(self, hotel: Row, client: ChannelManagerClient, cursor: int,
+                                      problem: str) -> tuple[int, bool]:
+        """An event no mirror can hold would block the feed for good: its hotel's absolute ARI, read
+        now, holds whatever it meant to change, so the hotel is loaded whole past it."""
+        log.error("channel manager's feed has an event we cannot read: reloading the hotel whole",
+                  extra={"hotel_id": hotel.id, "cursor": cursor, "error": problem})
+        reloaded = await self._load(hotel, client)
+        return reloaded, reloaded > cursor
 
     async def _load(self, hotel: Row, client: ChannelManagerClient, restart: bool = False) -> int:
         start = date.today()
@@ -121,4 +144,4 @@ class ChannelPoller:
         log.info("hotel loaded from its channel manager",
                  extra={"hotel_id": hotel.id, "sequence": ari.sequence,
                         "nights": sum(len(n) for n in outcome.changed.values())})
-        return ari.sequence
+        return outcome.last_sequence

@@ -84,7 +84,7 @@ class InventoryServicer(HoldRpcs, SyncRpcs, PartnerRpcs, inventory_pb2_grpc.Inve
             v.check(bool(domain.COUNTRY_CODE.fullmatch(request.country_code)), "country_code", "ISO 3166-1 alpha-2")
             v.raise_if_any()
         filters = {"city": request.city.strip().lower(), "country": request.country_code}
-        after = self.page_tokens.read(request.page_token, "hotels", filters)
+        after = self.page_tokens.read(request.page_token, "hotels", filters, str)  # the last hotel id
         async with self.db.reading() as conn:
             records = await catalog.list_hotels(
                 conn, city=request.city, country_code=request.country_code, after=after, limit=limit + 1

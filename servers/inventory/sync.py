@@ -85,16 +85,41 @@ async def apply_events(uow: UnitOfWork, source: str, hotel_id: str, events: list
     await _apply_run(uow, hotel_id, codes, run, now, outcome)
     outcome.applied = len(run)
     outcome.last_sequence = sequence
-    await _advance(uow, source, hotel_id, sequence, now)
+    # Behind a gap the mirror is not in step with the source, however many events arrive: it does not
+    # count as heard from (search's freshness bound), so search asks the source once the bound passes.
+    await _advance(uow, source, hotel_id, sequence, now, heard=not outcome.gap)
     # Only events that must wait for a missing one are kept whole, to be applied later.
     await _keep_waiting(uow, source, [e for e in given.values() if e.sequence > sequence])
     return outcome
 
 
-async def set_cursor(uow: UnitOfWork, source: str, hotel_id: str, sequence: int, now: datetime) -> None:
-    """After a full ARI load: everything up to `sequence` is in the mirror."""
-    await _lock_cursor(uow, source, hotel_id, now)
+async def set_cursor(uow: UnitOfWork, source: str, hotel_id: str, sequence: int, now: datetime,
+                     restart: bool = False) -> int:
+    """After a full ARI load: everything up to `sequence` is in the mirror; returns the cursor now.
+
+    Webhooks may have moved the cursor past the load's sequence while its answer was on the way: the
+    cursor stays where it is then (taking it back would leave the events in between applied but
+    behind it, a gap no poll fills). Only a source that started again (`restart`) takes it back.
+    """
+    cursor = await _lock_cursor(uow, source, hotel_id, now)
+    if restart:
+        await _drop_waiting(uow, source, hotel_id)
+    else:
+        sequence = max(cursor, sequence)
     await _advance(uow, source, hotel_id, sequence, now)
+    return sequence
+
+
+async def _drop_waiting(uow: UnitOfWork, source: str, hotel_id: str) -> None:
+    """Forgets the events still waiting for a gap when the source started its sequence again.
+
+    They were numbered before the restart, so a new event would one day fill "their" gap and they
+    would be applied as if current. One that came after the restart comes again in the change feed,
+    read right after the load; deleted, not marked applied, so that copy is not taken for a duplicate.
+    """
+    await uow.connection.execute(
+        delete(webhook_events).where(webhook_events.c.source == source, webhook_events.c.hotel_id == hotel_id,
+                                     webhook_events.c.applied_at.is_(None)))
 
 
 async def mark_polled(uow: UnitOfWork, source: str, hotel_id: str, now: datetime) -> None:
@@ -164,11 +189,12 @@ async def _keep_waiting(uow: UnitOfWork, source: str, events: list[ChannelEvent]
     await uow.connection.execute(statement, [{"id": e.event_id, "body": event_json(e)} for e in events])
 
 
-async def _advance(uow: UnitOfWork, source: str, hotel_id: str, sequence: int, now: datetime) -> None:
+async def _advance(uow: UnitOfWork, source: str, hotel_id: str, sequence: int, now: datetime,
+                   heard: bool = True) -> None:
     await uow.connection.execute(
         update(sync_cursors)
         .where(sync_cursors.c.channel_manager_id == source, sync_cursors.c.hotel_id == hotel_id)
-        .values(last_sequence=sequence, updated_at=now))
+        .values(last_sequence=sequence, **({"updated_at": now} if heard else {})))
     await uow.connection.execute(
         update(webhook_events)
         .where(webhook_events.c.source == source, webhook_events.c.hotel_id == hotel_id,

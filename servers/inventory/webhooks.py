@@ -1,7 +1,7 @@
 """The webhook receiver: the one HTTP surface, where channel managers push their events.
 
-Untrusted and at-least-once (ARCHITECTURE §5.6): the HMAC signature and its timestamp are checked
-before anything is read; the answer is 200 only once the event is durable (applied, or recorded to
+Untrusted and at-least-once (ARCHITECTURE §5.6): the signature header and its timestamp are checked
+before the body is read (bounded in size and time), the HMAC over it right after; the answer is 200 only once the event is durable (applied, or recorded to
 wait for a missing earlier one), so a channel manager retries anything we could not keep.
 """
 
@@ -13,9 +13,10 @@ import time
 
 from aiohttp import web
 
-from clients.channel_managers import MalformedAnswer, parse_event, verify_signature
+from clients.channel_managers import header_in_time, parse_event, verify_signature
 from servers.inventory.apply_queue import ApplyQueue
 from servers.inventory.mirror import Mirror, hotel_by_code
+from servers.runtime.bodies import BodyRefused, read_body
 from servers.runtime.config import ChannelManagerSettings
 from servers.storage.database import Database
 
@@ -23,6 +24,9 @@ log = logging.getLogger("hotelagg.inventory.webhooks")
 
 SIGNATURE_HEADER = "X-CM-Signature"
 MAX_BODY = 4 * 1024 * 1024
+# One event: a snapshot of a year of nights is ~60 KB; what is far beyond is no event we take.
+MAX_EVENT_BODY = 512 * 1024
+BODY_READ_TIMEOUT_SECONDS = 10.0
 
 
 def webhook_path(channel_manager_id: str) -> str:
@@ -35,27 +39,56 @@ def create_webhook_app(db: Database, mirror: Mirror, channel_managers: dict[str,
     hotels = HotelsByCode(db)
 
     async def receive(request: web.Request) -> web.Response:
-        settings = channel_managers.get(request.match_info["channel_manager_id"])
+        source = request.match_info["channel_manager_id"]
+        settings = channel_managers.get(source)
         if settings is None:
             return _error(404, "unknown_channel_manager")
-        raw = await request.read()
-        if not verify_signature(settings.webhook_secret, request.headers.get(SIGNATURE_HEADER), raw,
-                                time.time(), tolerance_seconds):
-            log.warning("webhook refused: bad signature or stale timestamp")
-            return _error(401, "bad_signature")
+        raw = await _signed_body(request, settings.webhook_secret, tolerance_seconds)
+        if isinstance(raw, web.Response):
+            return raw
+        body = None
         try:
-            event = parse_event(json.loads(raw))
-        except (ValueError, MalformedAnswer) as error:
+            body = json.loads(raw)
+            event = parse_event(body)
+        except (ValueError, RecursionError) as error:  # MalformedAnswer is a ValueError; deep nesting recurses
+            await poll_after_refusal(source, body, str(error))
             return _error(400, "bad_event", str(error))
-        hotel = await hotels.find(request.match_info["channel_manager_id"], event.hotel_code)
+        hotel = await hotels.find(source, event.hotel_code)
         if hotel is None:
             # Not a hotel we sell: acknowledge, or the channel manager would retry for nothing.
             return web.json_response({"status": "ignored", "reason": "unknown hotel"})
         return web.json_response(await queue.apply(hotel, event))
 
+    async def poll_after_refusal(source: str, body: object, problem: str) -> None:
+        """A signed event we refuse still says its hotel changed: the poll reads the feed, finds the
+        event unreadable there too and reloads the hotel whole, instead of waiting for the next round."""
+        hotel_code = body.get("hotel_code") if isinstance(body, dict) else None
+        hotel = await hotels.find(source, hotel_code) if isinstance(hotel_code, str) else None
+        log.warning("webhook refused: an event we cannot apply",
+                    extra={"hotel_id": getattr(hotel, "id", None), "error": problem})
+        if hotel is not None:
+            mirror.on_gap(hotel.id)
+
     app = bare_webhook_app()
     app.router.add_post("/webhooks/channel-managers/{channel_manager_id}", receive)
     return app
+
+
+async def _signed_body(request: web.Request, secret: str, tolerance_seconds: int) -> bytes | web.Response:
+    """The body if the channel manager signed it, else the refusal to send."""
+    header = request.headers.get(SIGNATURE_HEADER)
+    # Nothing of an unknown sender's body is read before its header could be a signature in time.
+    if not header_in_time(header, time.time(), tolerance_seconds):
+        log.warning("webhook refused: no well-formed signature in time")
+        return _error(401, "bad_signature")
+    try:
+        raw = await read_body(request, MAX_EVENT_BODY, BODY_READ_TIMEOUT_SECONDS)
+    except BodyRefused as refused:
+        return _error(refused.status, refused.code, refused.message)
+    if not verify_signature(secret, header, raw, time.time(), tolerance_seconds):
+        log.warning("webhook refused: bad signature or stale timestamp")
+        return _error(401, "bad_signature")
+    return raw
 
 
 async def health(_: web.Request) -> web.Response:

@@ -16,12 +16,14 @@ from hotelagg.partner.v1 import partner_pb2 as pb
 from clients.partners import OtaFormatError, ResNotif, parse_res_notif, res_notif_error, res_notif_success
 from servers.partner.auth import Gate
 from servers.partner.reservations import Reservations
+from servers.runtime.bodies import DEFAULT_READ_TIMEOUT_SECONDS, BodyRefused, read_body
 from servers.runtime.errors import ApiError, Code, not_found
 
 log = logging.getLogger("hotelagg.partner.ota")
 
 ROUTE = "/partners/{partner_id}/ota/OTA_HotelResNotifRQ"
 MAX_BODY = 256 * 1024
+BODY_READ_TIMEOUT_SECONDS = DEFAULT_READ_TIMEOUT_SECONDS
 _HTTP_STATUS = {
     Code.INVALID_ARGUMENT: 400, Code.UNAUTHENTICATED: 401, Code.PERMISSION_DENIED: 403, Code.NOT_FOUND: 404,
     Code.ALREADY_EXISTS: 409, Code.FAILED_PRECONDITION: 409, Code.ABORTED: 409, Code.RESOURCE_EXHAUSTED: 429,
@@ -63,17 +65,15 @@ def add_partner_routes(app: web.Application, gate: Gate, reservations: Reservati
                                                  "send the partner's API key in the X-Api-Key header")
             if partner.id != request.match_info["partner_id"]:
                 raise not_found("PARTNER_NOT_FOUND", f"partner {request.match_info['partner_id']}")
-            if (request.content_length or 0) > MAX_BODY:
-                return _too_large()
-            body = await request.read()
-            if len(body) > MAX_BODY:
-                return _too_large()
+            body = await read_body(request, MAX_BODY, BODY_READ_TIMEOUT_SECONDS)
             notif = parse_res_notif(body)
             echo = notif.echo_token
             answer = await reservations.notify(partner, notify_request(notif))
             return _answer(200, res_notif_success(echo, answer.booking_id, answer.over_capacity))
-        except web.HTTPRequestEntityTooLarge:  # beyond even the receiver's own limit
-            return _too_large()
+        except BodyRefused as refused:
+            if refused.status == 413:
+                return _too_large()
+            return _answer(refused.status, res_notif_error(None, "BODY_TOO_SLOW", refused.message))
         except OtaFormatError as error:
             return _answer(400, res_notif_error(error.echo_token, "INVALID_FIELD", str(error)))
         except ApiError as error:

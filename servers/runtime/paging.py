@@ -32,8 +32,13 @@ class PageTokens:
         raw = body.encode()
         return base64.urlsafe_b64encode(self._sign(raw) + raw).decode().rstrip("=")
 
-    def read(self, token: str, kind: str, filters: dict[str, Any]) -> Any:
-        """The position a token stands for; None for an empty token."""
+    def read(self, token: str, kind: str, filters: dict[str, Any], shape: type | tuple[type, ...] | None = None) -> Any:
+        """The position a token stands for; None for an empty token.
+
+        `shape`: the position's type, or (a tuple) the types of its items, in order. The signature proves who issued a token
+        only while the secret stays secret (a default one is in the source), so a reader that compares
+        positions says what it compares and gets nothing else.
+        """
         if not token:
             return None
         try:
@@ -44,6 +49,21 @@ class PageTokens:
             data = json.loads(body)
         except ValueError:
             raise invalid("page_token", "not a page token this server issued") from None
+        if not isinstance(data, dict) or (shape is not None and not _has_shape(data.get("p"), shape)):
+            raise invalid("page_token", "not a page token this server issued")
         if data.get("k") != kind or data.get("f") != json.loads(json.dumps(filters)):
             raise invalid("page_token", "belongs to another query; keep the filters of the first page")
         return data.get("p")
+
+
+def _has_shape(position: Any, shape: type | tuple[type, ...]) -> bool:
+    if isinstance(shape, type):
+        return _is(position, shape)
+    if not isinstance(position, list) or len(position) != len(shape):
+        return False
+    return all(_is(item, kind) for item, kind in zip(position, shape))
+
+
+def _is(value: Any, kind: type) -> bool:
+    # bool is an int in Python, and JSON's true is no price or count.
+    return isinstance(value, kind) and not (kind is int and isinstance(value, bool))

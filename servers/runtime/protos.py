@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 
+from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 from hotelagg.common.v1 import common_pb2
 
@@ -20,6 +21,39 @@ def read_date(v: Violations, message: common_pb2.Date, field: str, has: bool = T
     except ValueError:
         v.add(field, f"not a calendar date: {message.year}-{message.month}-{message.day}")
         return None
+
+
+def read_duration(v: Violations, message: Duration, field: str, low: timedelta, high: timedelta,
+                  description: str) -> timedelta | None:
+    """The duration if within low..high, or None after recording why not. Checked on the message's
+    own numbers first: a timedelta of ~9e13 s overflows, and nanos must be 0..999,999,999 (and
+    not of the other sign than seconds) to be a duration at all."""
+    seconds, nanos = message.seconds, message.nanos
+    well_formed = abs(nanos) < 1_000_000_000 and (seconds == 0 or nanos == 0 or (seconds > 0) == (nanos > 0))
+    value = (timedelta(seconds=seconds, microseconds=nanos // 1000)
+             if well_formed and abs(seconds) <= _DURATION_BOUND_SECONDS else None)
+    if value is None or not low <= value <= high:
+        v.add(field, description)
+        return None
+    return value
+
+
+# Far beyond any duration we take, far within what a timedelta holds (~8.6e13 s).
+_DURATION_BOUND_SECONDS = 10**12
+
+
+# What a datetime can hold, in Timestamp seconds (0001-01-01 .. 9999-12-31T23:59:59).
+_FIRST_SECOND = int((datetime(1, 1, 1, tzinfo=timezone.utc) - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds())
+_LAST_SECOND = int((datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+                    - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds())
+
+
+def read_timestamp(v: Violations, message: Timestamp, field: str) -> datetime | None:
+    """The moment (UTC), or None after recording why it is none a calendar can hold."""
+    if not (_FIRST_SECOND <= message.seconds <= _LAST_SECOND and 0 <= message.nanos < 1_000_000_000):
+        v.add(field, "a time between years 1 and 9999")
+        return None
+    return message.ToDatetime(timezone.utc)
 
 
 def date_proto(value: date) -> common_pb2.Date:

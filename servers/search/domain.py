@@ -58,6 +58,9 @@ class Option:
     oldest_update: float
     distance_km: float
 
+    # What sort_key holds, in order: a page token's position must be of these to be compared with it.
+    SORT_KEY_TYPES = (int, str, str, str)
+
     def sort_key(self) -> tuple:
         return (self.total_minor, self.hotel.name, self.hotel.hotel_id, self.room_type.code)
 

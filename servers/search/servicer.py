@@ -35,7 +35,7 @@ class SearchServicer(search_pb2_grpc.SearchServiceServicer):
     async def SearchAvailability(self, request: pb.SearchAvailabilityRequest, context) -> pb.SearchAvailabilityResponse:
         check_in, check_out, rooms, limit = _validate(request)
         filters = _filters(request)
-        position = self.page_tokens.read(request.page_token, "search", filters)
+        position = self.page_tokens.read(request.page_token, "search", filters, Option.SORT_KEY_TYPES)
         hotels = await self._candidates(request)
         codes = set(request.room_type_codes)
         candidates = [(h, [rt.code for rt in h.room_types if (not codes or rt.code in codes)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 
 import aiohttp
 import grpc
 from hotelagg.inventory.v1 import inventory_pb2 as inv
+from sqlalchemy import select
 
 from sandbox.channel_manager import Config, start
 from servers import app
 from servers.runtime.config import Settings
+from servers.storage.tables import webhook_events
+from tests.api.channel_helpers import CODE as MIRRORED_CODE, NIGHTS, mirrored
 from tests.api.helpers import inventory_stub, pb_date, request_id
 
 HOTEL, CODE = "restarting-hotel", "CM-RST-1"
@@ -70,3 +74,31 @@ async def test_sequence_going_back_reloads_the_hotel(db):
     finally:
         await runner.cleanup()
         await running.stop(grace=None)
+
+
+async def test_events_waiting_from_before_a_restart_are_not_applied_after_it(db):
+    """An event that waited for a gap under the old numbering must not pass for a new one (issue 14, item 10)."""
+    async with mirrored(db) as rig:
+        await rig.poller.poll_all()
+        await rig.change_prices(10000, times=3)
+        await rig.poller.poll_all()
+        before = await rig.cursor()
+        # A sale elsewhere, pushed after one the webhook lost: it waits for the one missing before it.
+        early = {"event_id": uuid.uuid4().hex, "hotel_code": MIRRORED_CODE, "sequence": before + 2,
+                 "occurred_at": "2026-11-25T16:00:00Z", "type": "delta",
+                 "delta": {"room_type_code": "STD", "date": date.today().isoformat(), "available_change": -3,
+                           "channel": "expedia", "reservation_id": "old-1"}}
+        status, answer = await rig.post(early)
+        assert (status, answer["status"]) == (200, "waiting")
+
+        await rig.restart_sandbox(20000)
+        await rig.poller.poll_all()  # the feed went back: the hotel is reloaded whole
+        assert await rig.nights() == [(5, 20000)] * NIGHTS
+        await rig.change_prices(20000, times=before + 1 - len(await rig.feed()))  # up to just before it
+        await rig.poller.poll_all()
+        assert await rig.cursor() == before + 1
+        assert await rig.nights() == [(5, 20000)] * NIGHTS
+        async with db.reading() as conn:
+            waiting = (await conn.execute(select(webhook_events.c.event_id).where(
+                webhook_events.c.applied_at.is_(None)))).scalars().all()
+        assert waiting == []

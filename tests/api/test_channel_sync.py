@@ -233,3 +233,93 @@ async def test_forged_or_stale_webhooks_are_refused_and_change_nothing(cm_server
     stale, _ = await _post(running, _webhook_delta(2), t=time.time() - 3600)
     assert (forged, stale) == (401, 401)
     assert await _available(stub) == [10, 10, 10]
+
+
+# Hostile senders (issue 14, item 16): each is refused with a clear status and changes nothing.
+
+async def _raw_request(running, headers: dict[str, str], body: bytes = b"") -> int:
+    """Sends the request line, headers and (part of) a body, then reads the answer's status without
+    sending more: an answer that waited for the rest of the body would never come (bounded below)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", running.context["webhook_port"])
+    try:
+        lines = ["POST /webhooks/channel-managers/sandbox HTTP/1.1", "Host: 127.0.0.1",
+                 *(f"{k}: {v}" for k, v in headers.items()), "", ""]
+        writer.write("\r\n".join(lines).encode() + body)
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), 30)
+        return int(status_line.split()[1])
+    finally:
+        writer.close()
+
+
+async def test_a_signature_time_of_thousands_of_digits_is_refused(cm_server):
+    running, stub = cm_server
+    await _apply(stub, _snapshot(1))
+    raw = json.dumps(_webhook_delta(2)).encode()
+    header = f"t={'9' * 5000},v1={'0' * 64}"
+    url = f"http://127.0.0.1:{running.context['webhook_port']}/webhooks/channel-managers/sandbox"
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, data=raw, headers={"X-CM-Signature": header}) as reply:
+            assert (reply.status, (await reply.json())["error"]) == (401, "bad_signature")
+    assert await _available(stub) == [10, 10, 10]
+
+
+async def test_an_unsigned_body_is_refused_before_it_is_read(cm_server):
+    running, stub = cm_server
+    status = await _raw_request(running, {"Content-Type": "application/json", "Content-Length": "1000000"})
+    assert status == 401
+
+
+async def test_a_body_larger_than_an_event_is_refused_before_it_is_read(cm_server):
+    running, stub = cm_server
+    header = sign(SECRET, b"", int(time.time()))  # well-formed and in time; the body never comes
+    status = await _raw_request(running, {"X-CM-Signature": header, "Content-Length": str(600 * 1024)})
+    assert status == 413
+
+
+async def test_a_body_that_trickles_in_is_given_up_on(cm_server, monkeypatch):
+    from servers.inventory import webhooks
+
+    monkeypatch.setattr(webhooks, "BODY_READ_TIMEOUT_SECONDS", 0.5)
+    running, stub = cm_server
+    await _apply(stub, _snapshot(1))
+    raw = json.dumps(_webhook_delta(2)).encode()
+    header = sign(SECRET, raw, int(time.time()))
+    status = await _raw_request(running, {"X-CM-Signature": header, "Content-Length": str(len(raw))}, raw[:10])
+    assert status == 408
+    assert await _available(stub) == [10, 10, 10]
+
+
+async def test_channel_updates_no_column_or_clock_can_hold_are_invalid(cm_server, db):
+    """occur_time past any calendar, negative stay limits: INVALID_ARGUMENT naming them (issue 14, item 16)."""
+    from google.protobuf.timestamp_pb2 import Timestamp
+
+    _, stub = cm_server
+    await _apply(stub, _snapshot(1))
+    cases = {}
+    for seconds in (2**62, -2**62):
+        update = _delta(2)
+        update.occur_time.CopyFrom(Timestamp(seconds=seconds))
+        cases[f"occur_time {seconds}"] = (update, "updates[0].occur_time")
+    for limit in ("min_stay", "max_stay"):
+        update = _snapshot(2)
+        setattr(update.snapshot.nights[1].restrictions, limit, -1)
+        cases[f"negative {limit}"] = (update, f"updates[0].snapshot.nights[1].restrictions.{limit}")
+    for case, (update, field) in cases.items():
+        failure = await fails(_apply(stub, update))
+        assert (failure.code, failure.reason, failure.fields) == (
+            grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD", [field]), case
+    assert await _available(stub) == [10, 10, 10]
+    reply = await _apply(stub, _delta(2))
+    assert (reply.applied_count, reply.last_sequence) == (1, 2)  # nothing of the refused ones was kept
+
+
+async def test_a_signed_body_nested_past_any_parser_is_a_bad_event(cm_server):
+    running, stub = cm_server
+    await _apply(stub, _snapshot(1))
+    raw = b"[" * 100_000 + b"]" * 100_000
+    url = f"http://127.0.0.1:{running.context['webhook_port']}/webhooks/channel-managers/sandbox"
+    headers = {"X-CM-Signature": sign(SECRET, raw, int(time.time())), "Content-Type": "application/json"}
+    async with aiohttp.ClientSession() as session, session.post(url, data=raw, headers=headers) as reply:
+        assert (reply.status, (await reply.json())["error"]) == (400, "bad_event")
+    assert await _available(stub) == [10, 10, 10]

@@ -194,6 +194,19 @@ async def test_bad_hold_requests_name_the_field(channel):
     assert unknown.fields == ["hold_id"]
 
 
+async def test_a_ttl_no_clock_can_hold_is_invalid_and_holds_nothing(channel, db):
+    """Far past any date (a timedelta overflows) or negative: INVALID_ARGUMENT, never INTERNAL (issue 14, item 16)."""
+    stub = inventory_stub(channel)
+    await _load(stub)
+    for ttl in (Duration(seconds=90_000_000_000_000), Duration(seconds=-90_000_000_000_000),
+                Duration(seconds=60, nanos=-5)):
+        failure = await fails(stub.HoldInventory(_hold_request(ttl=ttl)))
+        assert (failure.code, failure.reason, failure.fields) == (
+            grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD", ["ttl"]), ttl
+    async with db.reading() as conn:
+        assert (await conn.execute(select(holds))).all() == []
+
+
 async def test_watch_streams_hold_changes_and_cache_is_written_through(server, channel):
     stub = inventory_stub(channel)
     await _load(stub)

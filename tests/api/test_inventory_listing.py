@@ -150,3 +150,16 @@ async def test_page_size_out_of_range_is_invalid(channel, page_size):
     error = await fails(inventory_stub(channel).ListHotels(inv.ListHotelsRequest(page_size=page_size)))
     assert (error.code, error.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD")
     assert (error.metadata, error.fields) == ({"field": "page_size"}, ["page_size"])
+
+
+@pytest.mark.parametrize("position", [5, {"id": "bay-hotel"}, ["bay-hotel"], True])
+async def test_signed_page_token_with_a_position_of_another_type_is_invalid(channel, position):
+    """Signed with the server's (default) secret but no hotel id as its position (issue 14, item 16)."""
+    from servers.runtime.config import Settings
+    from servers.runtime.paging import PageTokens
+
+    stub = inventory_stub(channel)
+    await open_hotels(stub)
+    signer = PageTokens(Settings(database_url="sqlite+aiosqlite://").page_token_secret)
+    forged = signer.issue("hotels", {"city": "", "country": ""}, position)
+    await assert_page_token_refused(stub, inv.ListHotelsRequest(page_size=2, page_token=forged))

@@ -150,3 +150,44 @@ async def test_oversized_bodies_are_refused(server, channel, db):
         status, answer, _ = await _post(server, body, listed.api_key)
         assert (status, [e.code for e in answer.errors]) == (413, ["BODY_TOO_LARGE"]), len(body)
     assert await count(db, "bookings") == 0
+
+
+async def test_numbers_out_of_range_are_refused(server, channel, db):
+    """Values no field can hold are the partner's mistake (400, no retry), never a 500 (issue 14, item 16)."""
+    listed = await listed_hotel(channel)
+    before = await _stored(db)
+    good = build_res_notif_rq(NOTIF).decode()
+    cases = {
+        "revision past 32 bits": good.replace('Instance="1"', f'Instance="{2**31}"'),
+        "revision of 5000 digits": good.replace('Instance="1"', f'Instance="{"9" * 5000}"'),
+        "rooms past 32 bits": good.replace('NumberOfUnits="1"', f'NumberOfUnits="{2**31}"'),
+        "amount past 64 bits": good.replace('AmountAfterTax="24000"', f'AmountAfterTax="{2**63}"'),
+        "guests past 32 bits": good.replace('Count="2"', f'Count="{2**31}"'),
+    }
+    for case, body in cases.items():
+        assert body != good, case
+        status, answer, _ = await _post(server, body.encode(), listed.api_key)
+        assert (status, [e.code for e in answer.errors]) == (400, ["INVALID_FIELD"]), case
+    assert await _stored(db) == before
+
+
+async def test_a_body_that_trickles_in_is_given_up_on(server, channel, db, monkeypatch):
+    """A partner's connection is not held open by a body that never finishes (issue 14, item 16)."""
+    import asyncio
+
+    from servers.partner import ota_http
+
+    monkeypatch.setattr(ota_http, "BODY_READ_TIMEOUT_SECONDS", 0.5)
+    listed = await listed_hotel(channel)
+    body = build_res_notif_rq(NOTIF)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.context["webhook_port"])
+    try:
+        head = (f"POST /partners/acme/ota/OTA_HotelResNotifRQ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"X-Api-Key: {listed.api_key}\r\nContent-Type: application/xml\r\nContent-Length: {len(body)}\r\n\r\n")
+        writer.write(head.encode() + body[:20])
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), 30)  # bounded: the answer must not wait for the rest
+    finally:
+        writer.close()
+    assert int(status_line.split()[1]) == 408
+    assert await count(db, "bookings") == 0

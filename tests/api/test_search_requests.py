@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import math
 
 import grpc
@@ -273,3 +274,29 @@ async def test_forged_tampered_and_foreign_tokens_are_refused(channel):
     for forged in (tampered, other_secret, hotels_token, token[:-2], "!!!", base64.urlsafe_b64encode(body).decode()):
         failure = await fails(search.SearchAvailability(search_request(page_size=5, page_token=forged)))
         assert (failure.code, failure.fields) == (grpc.StatusCode.INVALID_ARGUMENT, ["page_token"]), forged
+
+
+async def test_a_signed_token_with_a_position_of_odd_shape_is_refused(channel):
+    """Signed with the server's secret (a leaked or default one), but no position search issued: the
+    shape is checked too, so the comparison never fails inside (issue 14, item 16)."""
+    from servers.runtime.config import Settings
+
+    await _many_options(channel)
+    search = search_stub(channel)
+    token = (await search.SearchAvailability(search_request(page_size=5))).next_page_token
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    issued = json.loads(raw[16:])
+    signer = PageTokens(Settings(database_url="sqlite+aiosqlite://").page_token_secret)
+    odd_positions = ["a string", 12, None, {"p": 1}, [], ["10000", "Hotel A", "hotel-0", "STD"],
+                     [10000, 1, "hotel-0", "STD"], [True, "Hotel A", "hotel-0", "STD"], [10000, "Hotel A", "hotel-0"],
+                     [10000, "Hotel A", "hotel-0", "STD", "more"], [1e300, "Hotel A", "hotel-0", "STD"]]
+    for position in odd_positions:
+        forged = signer.issue("search", issued["f"], position)
+        failure = await fails(search.SearchAvailability(search_request(page_size=5, page_token=forged)))
+        assert (failure.code, failure.reason, failure.fields) == (
+            grpc.StatusCode.INVALID_ARGUMENT, "INVALID_FIELD", ["page_token"]), position
+    # A whole token of another shape (not an object at all), signed the same way.
+    body = b"[1, 2, 3]"
+    not_an_object = base64.urlsafe_b64encode(signer._sign(body) + body).decode().rstrip("=")
+    failure = await fails(search.SearchAvailability(search_request(page_size=5, page_token=not_an_object)))
+    assert (failure.code, failure.fields) == (grpc.StatusCode.INVALID_ARGUMENT, ["page_token"])

@@ -56,6 +56,7 @@ class FakeChannelManager:
         self.drops = 0  # requests whose connection is cut before any answer
         self.answers_by_key: dict[str, tuple[dict, int]] = {}
         self.events = [event(1, "delta"), event(2, "snapshot"), event(3, "delta")]
+        self.ari_unreadable = False  # answers the ARI without its room types
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self.faults])
@@ -81,6 +82,8 @@ class FakeChannelManager:
     async def ari(self, request: web.Request) -> web.Response:
         if request.match_info["hotel"] != HOTEL:
             return web.json_response({"error": "unknown_hotel"}, status=404)
+        if self.ari_unreadable:
+            return web.json_response({"hotel_code": HOTEL, "currency": "EUR", "sequence": 3})
         start = dt.date.fromisoformat(request.query["start"])
         end = dt.date.fromisoformat(request.query["end"])
         dates = [(start + dt.timedelta(days=i)).isoformat() for i in range((end - start).days)]
@@ -260,10 +263,20 @@ async def test_connection_refused_counts() -> None:
 
 
 async def test_an_unreadable_success_is_a_breakdown(cm: HttpChannelManagerClient, fake_cm) -> None:
-    fake_cm[0].events = [{"event_id": "ev-1", "sequence": 1, "type": "delta"}]
+    fake_cm[0].ari_unreadable = True
     with pytest.raises(ChannelManagerUnavailable, match="unreadable"):
-        await cm.changes(HOTEL, since=0)
+        await cm.availability(HOTEL, dt.date(2026, 12, 1), dt.date(2026, 12, 3))
     assert cm.breaker.fail_counter == 1
+
+
+async def test_an_unreadable_event_ends_its_batch_without_breaking_the_feed(cm: HttpChannelManagerClient,
+                                                                           fake_cm) -> None:
+    """One bad event is that hotel's problem (the poller reloads it), not a channel manager breakdown."""
+    fake_cm[0].events = [event(1, "delta"), {"event_id": "ev-2", "sequence": 2, "type": "delta"}, event(3, "delta")]
+    batch = await cm.changes(HOTEL, since=0)
+    assert [e.sequence for e in batch.events] == [1]
+    assert "missing 'delta'" in batch.unreadable
+    assert cm.breaker.fail_counter == 0
 
 
 # -------------------------------------------------------------------------------------- webhooks
@@ -300,7 +313,7 @@ def test_signature_timestamp_tolerance() -> None:
     "header",
     [None, "", "garbage", "t=,v1=", f"v1={'a' * 64}", f"t={NOW}", f"t=12x,v1={'a' * 64}",
      f"t=-{NOW},v1={'a' * 64}", f"t={NOW},v1={'g' * 64}", f"t={NOW},v1={'a' * 63}",
-     f"t={NOW},t={NOW},v1={'a' * 64}", f"t={NOW};v1={'a' * 64}"],
+     f"t={NOW},t={NOW},v1={'a' * 64}", f"t={NOW};v1={'a' * 64}", f"t={'9' * 5000},v1={'a' * 64}"],
 )
 def test_malformed_signature_headers_are_rejected(header: str | None) -> None:
     assert not verify_signature(SECRET, header, b"{}", now=NOW)
