@@ -120,7 +120,7 @@ class BookingServicer(booking_pb2_grpc.BookingServiceServicer):
         limit = page_size(request.page_size)
         statuses = sorted(mapping.STATUS_NAMES[s] for s in request.statuses)
         filters = {"user": request.user_id, "hotel": request.hotel_id, "statuses": statuses}
-        after = self.page_tokens.read(request.page_token, "bookings", filters)
+        after = self.page_tokens.read_newest_first(request.page_token, "bookings", filters)
         async with self.deps.db.reading() as conn:
             rows = await store.page(conn, user_id=request.user_id, hotel_id=request.hotel_id, statuses=statuses,
                                     after=after, limit=limit + 1)

@@ -82,16 +82,16 @@ async def change(db: Database, booking: Row, now: datetime, **values) -> Row:
 
 
 async def page(conn: AsyncConnection, *, user_id: str, hotel_id: str, statuses: list[str],
-               after: list | None, limit: int) -> list[Row]:
+               after: tuple[datetime, str] | None, limit: int) -> list[Row]:
     """Newest first, keyed on (created_at, id) so pages never skip or repeat."""
     query = _select().order_by(bookings.c.created_at.desc(), bookings.c.id.desc()).limit(limit)
     query = query.where(bookings.c.user_id == user_id) if user_id else query.where(bookings.c.hotel_id == hotel_id)
     if statuses:
         query = query.where(bookings.c.status.in_(statuses))
     if after:
-        created = datetime.fromisoformat(after[0])
+        created, last_id = after
         query = query.where(or_(bookings.c.created_at < created,
-                                and_(bookings.c.created_at == created, bookings.c.id < after[1])))
+                                and_(bookings.c.created_at == created, bookings.c.id < last_id)))
     return list((await conn.execute(query)).all())
 
 

@@ -203,15 +203,15 @@ async def open_for(conn: AsyncConnection, partner_id: str, hotel_id: str) -> Row
 
 
 async def list_deliveries(conn: AsyncConnection, partner_id: str | None, statuses: list[str],
-                          after: tuple[str, str] | None, limit: int) -> list[Row]:
-    """Newest first; `after` is the (created_at ISO, id) of the last row of the previous page."""
+                          after: tuple[datetime, str] | None, limit: int) -> list[Row]:
+    """Newest first; `after` is the (created_at, id) of the last row of the previous page."""
     query = select(deliveries).order_by(desc(deliveries.c.created_at), desc(deliveries.c.id)).limit(limit)
     if partner_id:
         query = query.where(deliveries.c.partner_id == partner_id)
     if statuses:
         query = query.where(deliveries.c.status.in_(statuses))
     if after is not None:
-        created = datetime.fromisoformat(after[0])
+        created, last_id = after
         query = query.where(or_(deliveries.c.created_at < created,
-                                and_(deliveries.c.created_at == created, deliveries.c.id < after[1])))
+                                and_(deliveries.c.created_at == created, deliveries.c.id < last_id)))
     return list((await conn.execute(query)).all())

@@ -68,7 +68,7 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
         caller = await self._caller(context)
         limit = page_size(request.page_size)
         only = None if caller.is_operator else caller.partner.id
-        after = self.page_tokens.read(request.page_token, "partners", {"only": only})
+        after = self.page_tokens.read(request.page_token, "partners", {"only": only}, str)  # the last id
         async with self.db.reading() as conn:
             rows = await store.list_partners(conn, after, limit + 1, only)
         token = self._next(rows, limit, "partners", {"only": only}, lambda r: r.id)
@@ -102,7 +102,7 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
         partner_id = request.partner_id or (None if caller.is_operator else caller.partner.id)
         limit = page_size(request.page_size)
         filters = {"partner": partner_id, "hotel": request.hotel_id}
-        after = self.page_tokens.read(request.page_token, "listings", filters)
+        after = self.page_tokens.read(request.page_token, "listings", filters, str)  # the last id
         async with self.db.reading() as conn:
             rows = await store.list_listings(conn, partner_id, request.hotel_id or None, after, limit + 1)
         token = self._next(rows, limit, "listings", filters, lambda r: r.id)
@@ -126,7 +126,7 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
         statuses = sorted(mapping.STATUS_NAMES[s] for s in request.statuses)
         limit = page_size(request.page_size)
         filters = {"partner": partner_id, "statuses": statuses}
-        after = self.page_tokens.read(request.page_token, "deliveries", filters)
+        after = self.page_tokens.read_newest_first(request.page_token, "deliveries", filters)
         async with self.db.reading() as conn:
             rows = await deliveries.list_deliveries(conn, partner_id, statuses, after, limit + 1)
         token = self._next(rows, limit, "deliveries", filters, lambda r: [r.created_at.isoformat(), r.id])

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+from datetime import datetime
 from typing import Any
 
 from servers.runtime.errors import invalid
@@ -54,6 +55,20 @@ class PageTokens:
         if data.get("k") != kind or data.get("f") != json.loads(json.dumps(filters)):
             raise invalid("page_token", "belongs to another query; keep the filters of the first page")
         return data.get("p")
+
+
+    def read_newest_first(self, token: str, kind: str, filters: dict[str, Any]) -> tuple[datetime, str] | None:
+        """The (created_at, id) of the last row of a newest-first page; None for an empty token."""
+        position = self.read(token, kind, filters, (str, str))
+        if position is None:
+            return None
+        try:
+            created = datetime.fromisoformat(position[0])
+        except ValueError:
+            raise invalid("page_token", "not a page token this server issued") from None
+        if created.tzinfo is None:  # ours always carry their offset; comparing naive with aware fails
+            raise invalid("page_token", "not a page token this server issued")
+        return created, position[1]
 
 
 def _has_shape(position: Any, shape: type | tuple[type, ...]) -> bool:
