@@ -54,6 +54,7 @@ class Stall:
     route: str
     when: str
     ms: int
+    caught: int = 0  # requests it has held so far (read back through GET /admin/faults)
 
     def matches(self, request: web.Request) -> bool:
         resource = request.match_info.route.resource
@@ -83,11 +84,13 @@ def _gone(request: web.Request) -> bool:
 
 async def _stalled(stall: Stall, request: web.Request, handler) -> web.StreamResponse:
     if stall.when == "before":
+        stall.caught += 1
         await asyncio.sleep(stall.ms / 1000)
         if _gone(request):
             return web.Response(status=499)  # nobody reads it; the work was never done
         return await handler(request)
     response = await handler(request)
+    stall.caught += 1
     await asyncio.sleep(stall.ms / 1000)
     return response
 

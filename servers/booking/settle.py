@@ -1,9 +1,10 @@
 """ConfirmBooking, CancelBooking and what finishes or undoes a booking later (retries, expiry).
 
-Never paid without a room, never a room without payment: once the payment is captured the booking
-is finished — the rooms sold here and confirmed at the channel manager — or refunded and cancelled.
-The capture is recorded before anything else happens, so whoever picks the booking up after a
-crash (the retry queue, the reconciliation job) knows where it stands.
+Never paid without a room, never a room without payment: a confirm sells the rooms here first (our
+hold can then no longer lapse under a charged card), charges the card, and confirms at the channel
+manager; a booking charged is finished or refunded and cancelled. Each step is written down
+(`step_in_flight`) before it is called, so whoever picks the booking up after a crash or a lost
+answer (the client's retry, the retry queue, the expiry and reconciliation jobs) carries it on.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from sqlalchemy.engine import Row
 
 from clients.channel_managers import ChannelManagerError, ChannelManagerUnavailable
 from clients.hotelagg import HotelaggError
+from clients.payments import PaymentError, PaymentInProgress
 from servers.booking import domain, store
 from servers.booking.deps import BookingDeps
 from servers.booking.reserve import release_everything
+from servers.booking.to_the_end import run_to_the_end
 from servers.runtime.errors import aborted, failed_precondition
 
 log = logging.getLogger("hotelagg.booking")
@@ -33,6 +36,10 @@ def _check_etag(booking: Row, etag: str) -> None:
 
 
 async def confirm_booking(deps: BookingDeps, booking_id: str, etag: str) -> Row:
+    return await run_to_the_end(_confirm(deps, booking_id, etag))
+
+
+async def _confirm(deps: BookingDeps, booking_id: str, etag: str) -> Row:
     async with deps.locks.holding([f"booking:{booking_id}"], ttl_seconds=60, wait_seconds=10):
         booking = await store.read(deps.db, booking_id)
         if booking.status == domain.CONFIRMED:
@@ -40,14 +47,76 @@ async def confirm_booking(deps: BookingDeps, booking_id: str, etag: str) -> Row:
         _check_etag(booking, etag)
         domain.check_transition(booking.status, domain.CONFIRMED, booking.id)
         now = datetime.now(timezone.utc)
-        if booking.paid_minor == 0:
+        if booking.paid_minor == 0 and booking.step_in_flight is None:
             if booking.expires_at <= now:
-                raise failed_precondition("HOLD_EXPIRED", "the booking's hold expired before it was confirmed",
-                                          booking_id=booking.id, expire_time=booking.expires_at.isoformat())
-            payment = await deps.payments.capture(booking.payment_reference, booking.total_minor,
-                                                  f"{booking.id}:capture")
-            booking = await store.change(deps.db, booking, now, paid_minor=payment.captured_minor)
-        return await finish_or_queue(deps, booking)
+                raise _hold_expired(booking)
+            booking = await store.change(deps.db, booking, now, step_in_flight=domain.COMMIT_STEP)
+        booking = await carry_on(deps, booking)
+        if booking.status == domain.EXPIRED:
+            raise _hold_expired(booking)
+        if booking.status == domain.CANCELLED and booking.paid_minor == 0:
+            raise failed_precondition("PAYMENT_REFUSED", booking.cancel_reason or "the payment could not be captured",
+                                      booking_id=booking.id)
+        return booking
+
+
+def _hold_expired(booking: Row):
+    return failed_precondition("HOLD_EXPIRED", "the booking's hold expired before it was confirmed",
+                               booking_id=booking.id,
+                               expire_time=booking.expires_at.isoformat() if booking.expires_at else "")
+
+
+async def carry_on(deps: BookingDeps, booking: Row) -> Row:
+    """Takes a confirm on from the step it reached: rooms sold here, card charged, confirmed at the
+    channel manager. A hold that lapsed before its rooms were sold expires the booking, uncharged.
+    Every step is keyed by the booking, so carrying on after a crash repeats nothing."""
+    now = datetime.now(timezone.utc)
+    if booking.step_in_flight == domain.COMMIT_STEP:
+        try:
+            await deps.inventory.commit(f"{booking.id}:commit", booking.hold_id)
+        except HotelaggError as error:
+            if error.reason in ("HOLD_EXPIRED", "HOLD_RELEASED"):
+                return await expire(deps, booking)
+            raise
+        booking = await store.change(deps.db, booking, now, step_in_flight=domain.CAPTURE_STEP)
+    if booking.step_in_flight == domain.CAPTURE_STEP and booking.paid_minor == 0:
+        booking = await _capture(deps, booking, now)
+        if booking.status != domain.HELD:
+            return booking
+    return await finish_or_queue(deps, booking)
+
+
+async def _capture(deps: BookingDeps, booking: Row, now: datetime) -> Row:
+    try:
+        payment = await deps.payments.capture(booking.payment_reference, booking.total_minor,
+                                              f"{booking.id}:capture")
+    except PaymentInProgress:
+        raise  # the first attempt is still at the gateway: its answer comes to whoever asks next
+    except PaymentError as refusal:
+        payment = await deps.payments.payment(booking.payment_reference)
+        if payment.captured_minor == 0:
+            # The card cannot be charged (the authorization lapsed or was voided): the rooms go back.
+            return await refund_and_cancel(deps, booking, f"the payment could not be captured ({refusal.code})",
+                                           cancel_sale=True)
+    return await store.change(deps.db, booking, now, paid_minor=payment.captured_minor,
+                              step_in_flight=domain.CONFIRM_STEP)
+
+
+async def carry_on_alone(deps: BookingDeps, booking_id: str) -> Row:
+    """carry_on for the expiry job, which finds a booking by its hold's end, not by how long it sat
+    still: under the booking's lock, so that a confirm still running is never overtaken."""
+    async with deps.locks.holding([f"booking:{booking_id}"], ttl_seconds=60, wait_seconds=10):
+        return await carry_on_if_held(deps, booking_id)
+
+
+async def carry_on_if_held(deps: BookingDeps, booking_id: str) -> Row:
+    booking = await store.read(deps.db, booking_id)
+    return await carry_on(deps, booking) if booking.status == domain.HELD else booking
+
+
+# The channel manager's refusals that mean "this reservation cannot be confirmed" (PROTOCOL.md);
+# any other 4xx (a rotated API key, a bad request of ours) is our problem, not the guest's.
+FINAL_REFUSALS = ("hold_expired", "cancelled", "unknown_reservation")
 
 
 async def finish(deps: BookingDeps, booking: Row) -> Row:
@@ -64,10 +133,16 @@ async def finish(deps: BookingDeps, booking: Row) -> Row:
         try:
             await client.confirm(booking.channel_manager_reservation_id, f"{booking.id}:confirm")
         except ChannelManagerError as refusal:
+            if refusal.code not in FINAL_REFUSALS:
+                # Paid and held here: tried again (retry queue, then reconciliation) until it is
+                # confirmed or the channel manager says the reservation is gone.
+                raise ChannelManagerUnavailable(
+                    f"the channel manager refused to confirm ({refusal.status} {refusal.code}); trying again"
+                ) from refusal
             # Expired, cancelled or gone there: no room to sell, so the money goes back.
             return await refund_and_cancel(deps, booking, f"the channel manager refused to confirm ({refusal.code})",
                                            cancel_sale=True)
-    return await store.move(deps.db, booking, domain.CONFIRMED, now, expires_at=None)
+    return await store.move(deps.db, booking, domain.CONFIRMED, now, expires_at=None, step_in_flight=None)
 
 
 async def finish_or_queue(deps: BookingDeps, booking: Row) -> Row:
@@ -114,8 +189,10 @@ async def cancel_booking(deps: BookingDeps, booking_id: str, reason: str, etag: 
         _check_etag(booking, etag)
         domain.check_transition(booking.status, domain.CANCELLED, booking.id)
         if booking.status == domain.HELD:
+            # A confirm under way may have sold the rooms here already (it does so before charging).
             return await refund_and_cancel(deps, booking, reason or "cancelled by the guest",
-                                           cancel_sale=booking.paid_minor > 0)
+                                           cancel_sale=booking.paid_minor > 0
+                                           or booking.step_in_flight in domain.CONFIRM_STEPS)
         hotel = await deps.hotel(booking.hotel_id)
         fee = domain.cancellation_fee(booking.total_minor, booking.check_in, hotel.time_zone,
                                       hotel.free_cancellation_hours, hotel.cancellation_fee_percent,

@@ -105,3 +105,11 @@ async def expired_holds(conn: AsyncConnection, now: datetime, limit: int = 200) 
     query = _select().where(bookings.c.status == "held", bookings.c.expires_at <= now,
                             bookings.c.paid_minor == 0).limit(limit)
     return list((await conn.execute(query)).all())
+
+
+async def confirms_under_way(conn: AsyncConnection, older_than: datetime, limit: int = 200) -> list[Row]:
+    """HELD bookings a confirm started (a step in flight, or paid) that nothing moved since older_than."""
+    query = _select().where(bookings.c.status == "held", bookings.c.updated_at < older_than,
+                            or_(bookings.c.step_in_flight.is_not(None), bookings.c.paid_minor > 0)
+                            ).order_by(bookings.c.updated_at).limit(limit)
+    return list((await conn.execute(query)).all())
