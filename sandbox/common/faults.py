@@ -40,7 +40,8 @@ class BaseFaultSettings(abc.ABC):
         """The fields `body` sets, checked; raises the sandbox's own bad_request."""
 
     def to_json(self) -> dict:
-        return asdict(self)
+        # A stall is shown only while one is set (see Stall): the faults read as before otherwise.
+        return {name: value for name, value in asdict(self).items() if not (name == "stall" and value is None)}
 
 
 STALL_WHEN = ("before", "after")
@@ -55,6 +56,7 @@ class Stall:
     when: str
     ms: int
     caught: int = 0  # requests it has held so far (read back through GET /admin/faults)
+    dropped: int = 0  # of those, held `before` and left undone because their caller had gone
 
     def matches(self, request: web.Request) -> bool:
         resource = request.match_info.route.resource
@@ -87,6 +89,7 @@ async def _stalled(stall: Stall, request: web.Request, handler) -> web.StreamRes
         stall.caught += 1
         await asyncio.sleep(stall.ms / 1000)
         if _gone(request):
+            stall.dropped += 1
             return web.Response(status=499)  # nobody reads it; the work was never done
         return await handler(request)
     response = await handler(request)
