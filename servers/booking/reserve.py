@@ -72,6 +72,8 @@ def _took_nothing(error: Exception) -> bool:
         return False  # the first attempt is still being worked on
     if isinstance(error, (ChannelManagerError, PaymentError)):
         return True
+    if isinstance(error, ApiError):
+        return error.reason == "LOCK_BUSY"  # the channel manager was never called
     return isinstance(error, HotelaggError) and error.code not in TRANSIENT_CODES
 
 
