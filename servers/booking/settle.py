@@ -102,6 +102,18 @@ async def _capture(deps: BookingDeps, booking: Row, now: datetime) -> Row:
                               step_in_flight=domain.CONFIRM_STEP)
 
 
+async def capture_known(deps: BookingDeps, booking: Row) -> Row:
+    """A booking whose capture's answer was lost, with what the gateway says it took written down: a
+    cancel then refunds it instead of voiding a captured payment (which the gateway refuses)."""
+    if booking.step_in_flight != domain.CAPTURE_STEP or booking.paid_minor > 0:
+        return booking
+    payment = await deps.payments.payment(booking.payment_reference)
+    if payment.captured_minor == 0:
+        return booking
+    return await store.change(deps.db, booking, datetime.now(timezone.utc), paid_minor=payment.captured_minor,
+                              step_in_flight=domain.CONFIRM_STEP)
+
+
 async def carry_on_alone(deps: BookingDeps, booking_id: str) -> Row:
     """carry_on for the expiry job, which finds a booking by its hold's end, not by how long it sat
     still: under the booking's lock, so that a confirm still running is never overtaken."""
@@ -189,6 +201,7 @@ async def cancel_booking(deps: BookingDeps, booking_id: str, reason: str, etag: 
         _check_etag(booking, etag)
         domain.check_transition(booking.status, domain.CANCELLED, booking.id)
         if booking.status == domain.HELD:
+            booking = await capture_known(deps, booking)
             # A confirm under way may have sold the rooms here already (it does so before charging).
             return await refund_and_cancel(deps, booking, reason or "cancelled by the guest",
                                            cancel_sale=booking.paid_minor > 0

@@ -16,7 +16,7 @@ from hotelagg.booking.v1 import booking_pb2 as bk
 from sqlalchemy import update
 
 from servers.storage.tables import bookings, holds
-from tests.api.helpers import failure
+from tests.api.helpers import failure, request_id
 from tests.e2e.booking_rig import (
     AUTHORIZE, CAPTURE, RESERVE, booking_stack, channel_hotel, confirm, create, our_bookings, until,
 )
@@ -128,3 +128,32 @@ async def _end_the_hold(rig, booking_id: str) -> None:
             .returning(bookings.c.hold_id))).one()
         await uow.connection.execute(update(holds).where(holds.c.id == row.hold_id).values(expires_at=past))
         await uow.commit()
+
+
+async def test_a_booking_whose_capture_answer_was_lost_is_cancelled_with_a_full_refund(db, stack):
+    async with booking_stack(db, stack, payment_timeout_seconds=0.5) as rig:
+        await channel_hotel(rig)
+        held = (await rig.bookings.CreateBooking(create(HOTEL), timeout=10)).booking
+        await rig.side.stall(CAPTURE, "after")
+        await _refused(rig.bookings.ConfirmBooking(confirm(held.booking_id), timeout=10))
+        await rig.side.lift_stall(CAPTURE)
+        cancelled = (await rig.bookings.CancelBooking(bk.CancelBookingRequest(
+            request_id=request_id(), booking_id=held.booking_id), timeout=10)).booking
+        assert cancelled.status == bk.BOOKING_STATUS_CANCELLED
+        assert cancelled.paid_amount.amount_minor == 0
+        payment = await rig.side.payment(held.payment_reference)
+        assert (payment["status"], payment["refunded_minor"]) == ("refunded", held.total_amount.amount_minor)
+        assert rig.side.reservation_status(held.channel_manager_reservation_id) == "cancelled"
+        await rig.settled()
+        assert await rig.nights(HOTEL, 2, 1) == [(5, 0, 5)] and await rig.live_holds() == 0
+
+
+async def test_the_channel_manager_holds_the_rooms_past_our_hold_for_as_long_as_reconciliation_needs(db, stack):
+    jobs = dict(reconcile_interval_seconds=30, reconcile_stuck_seconds=60)
+    async with booking_stack(db, stack, **jobs) as rig:
+        await channel_hotel(rig)
+        held = (await rig.bookings.CreateBooking(create(HOTEL), timeout=10)).booking
+        ours = held.expire_time.ToDatetime(timezone.utc).timestamp()
+        theirs = rig.side.cm_state.reservations[held.channel_manager_reservation_id].expires_at
+        # Stuck time + interval + a minute for the run itself, give or take the second the create took.
+        assert 60 + 30 + 60 - 2 <= theirs - ours <= 60 + 30 + 60 + 2, theirs - ours
