@@ -93,11 +93,12 @@ async def _capture(deps: BookingDeps, booking: Row, now: datetime) -> Row:
     except PaymentInProgress:
         raise  # the first attempt is still at the gateway: its answer comes to whoever asks next
     except PaymentError as refusal:
-        payment = await deps.payments.payment(booking.payment_reference)
-        if payment.captured_minor == 0:
+        booking = await capture_known(deps, booking)  # refused because an earlier attempt took it?
+        if booking.paid_minor == 0:
             # The card cannot be charged (the authorization lapsed or was voided): the rooms go back.
             return await refund_and_cancel(deps, booking, f"the payment could not be captured ({refusal.code})",
                                            cancel_sale=True)
+        return booking
     return await store.change(deps.db, booking, now, paid_minor=payment.captured_minor,
                               step_in_flight=domain.CONFIRM_STEP)
 
