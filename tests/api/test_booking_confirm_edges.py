@@ -1,7 +1,8 @@
 """ConfirmBooking at its edges (issue 14, item 15), embedded and production-like (tests/e2e/booking_rig.py):
 a channel manager that refuses our API key (rotated) is our problem, not a refusal of the reservation —
 the guest stays charged and held, and the confirm goes through once the key works again; and a confirm in
-its hold's last second is never charged and then refunded: the rooms are sold here before the card is.
+its hold's last second is never charged and then refunded: the rooms are sold here before the card is,
+and stay the guest's while a failing capture is tried again.
 """
 
 from __future__ import annotations
@@ -9,11 +10,14 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta, timezone
 
+import grpc
+import pytest
 from hotelagg.booking.v1 import booking_pb2 as bk
 from sqlalchemy import update
 
 from sandbox.channel_manager.plumbing import CONFIG
 from servers.storage.tables import bookings, holds
+from tests.api.helpers import failure
 from tests.e2e.booking_rig import CAPTURE, booking_stack, channel_hotel, confirm, create, until
 
 HOTEL = "cm-book-hotel"
@@ -71,3 +75,22 @@ async def _hold_ends_in(rig, booking_id: str, left: timedelta) -> None:
             .returning(bookings.c.hold_id))).one()
         await uow.connection.execute(update(holds).where(holds.c.id == row.hold_id).values(expires_at=end))
         await uow.commit()
+
+
+async def test_a_confirm_whose_capture_fails_keeps_its_rooms_and_is_finished_by_the_guests_retry(db, stack):
+    async with booking_stack(db, stack) as rig:
+        await channel_hotel(rig)
+        held = (await rig.bookings.CreateBooking(create(HOTEL, token="tok_capture_fails"), timeout=10)).booking
+        for _ in range(2):  # the gateway fails the first two captures (500, nothing taken)
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await rig.bookings.ConfirmBooking(confirm(held.booking_id), timeout=10)
+            assert (caught.value.code(), failure(caught.value).reason) == \
+                (grpc.StatusCode.UNAVAILABLE, "PAYMENT_UNAVAILABLE")
+            assert (await rig.booking(held.booking_id)).status == bk.BOOKING_STATUS_HELD
+            assert await rig.nights(HOTEL, 2, 1) == [(4, 0, 4)], "the rooms were not kept for the guest"
+        done = (await rig.bookings.ConfirmBooking(confirm(held.booking_id), timeout=10)).booking
+        assert done.status == bk.BOOKING_STATUS_CONFIRMED
+        assert done.paid_amount.amount_minor == held.total_amount.amount_minor
+        assert await rig.side.payments() == {"captured": 1}
+        assert rig.side.reservation_status(held.channel_manager_reservation_id) == "confirmed"
+        assert await rig.nights(HOTEL, 2, 1) == [(4, 0, 4)]
