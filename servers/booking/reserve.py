@@ -16,7 +16,7 @@ import grpc
 from hotelagg.booking.v1 import booking_pb2 as pb
 from sqlalchemy.engine import Row
 
-from clients.channel_managers import ChannelManagerError, ChannelManagerUnavailable
+from clients.channel_managers import ChannelManagerError
 from clients.errors import ServiceUnavailable
 from clients.hotelagg import HotelaggError
 from clients.payments import PaymentError, PaymentInProgress
@@ -174,8 +174,8 @@ async def _learn_step_in_flight(deps: BookingDeps, booking: Row) -> Row:
         if step == domain.AUTHORIZE_STEP and not booking.payment_reference and booking.payment_token:
             payment = await _authorize(deps, booking)
             return await store.change(deps.db, booking, now, payment_reference=payment.payment_id)
-    except (PaymentInProgress, ChannelManagerUnavailable):
-        raise
+    except PaymentInProgress:
+        raise  # not a refusal: the first attempt is still being worked on
     except (HotelaggError, ChannelManagerError, PaymentError) as refusal:
         if isinstance(refusal, HotelaggError) and refusal.code in TRANSIENT_CODES:
             raise

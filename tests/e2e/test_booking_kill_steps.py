@@ -123,7 +123,8 @@ async def _balanced(side, db, booking) -> None:
     payments = [await side.payment(payment_id) for payment_id in side.gateway_runner.app[LEDGER].payments]
     assert not [p for p in payments if p["status"] == "authorized"], f"an authorization left standing: {payments}"
     assert sum(p["captured_minor"] - p["refunded_minor"] for p in payments) == booking.paid_minor, payments
-    ours = {rid: side.reservation_status(rid) for rid, r in side.cm_state.reservations.items() if r.request.channel == "hotelagg"}
+    ours = {reservation_id: side.reservation_status(reservation_id)
+            for reservation_id, held in side.cm_state.reservations.items() if held.request.channel == "hotelagg"}
     if booking.status == "confirmed":
         assert booking.paid_minor == booking.total_minor > 0
         assert ours.pop(booking.channel_manager_reservation_id) == "confirmed", ours
