@@ -54,9 +54,6 @@ async def _confirm(deps: BookingDeps, booking_id: str, etag: str) -> Row:
         booking = await carry_on(deps, booking)
         if booking.status == domain.EXPIRED:
             raise _hold_expired(booking)
-        if booking.status == domain.CANCELLED and booking.paid_minor == 0:
-            raise failed_precondition("PAYMENT_REFUSED", booking.cancel_reason or "the payment could not be captured",
-                                      booking_id=booking.id)
         return booking
 
 
@@ -81,8 +78,6 @@ async def carry_on(deps: BookingDeps, booking: Row) -> Row:
         booking = await store.change(deps.db, booking, now, step_in_flight=domain.CAPTURE_STEP)
     if booking.step_in_flight == domain.CAPTURE_STEP and booking.paid_minor == 0:
         booking = await _capture(deps, booking, now)
-        if booking.status != domain.HELD:
-            return booking
     return await finish_or_queue(deps, booking)
 
 
@@ -95,9 +90,11 @@ async def _capture(deps: BookingDeps, booking: Row, now: datetime) -> Row:
     except PaymentError as refusal:
         booking = await capture_known(deps, booking)  # refused because an earlier attempt took it?
         if booking.paid_minor == 0:
-            # The card cannot be charged (the authorization lapsed or was voided): the rooms go back.
-            return await refund_and_cancel(deps, booking, f"the payment could not be captured ({refusal.code})",
-                                           cancel_sale=True)
+            # The card cannot be charged (the authorization lapsed or was voided): the rooms go back,
+            # and the confirm is answered with the gateway's refusal.
+            await refund_and_cancel(deps, booking, f"the payment could not be captured ({refusal.code})",
+                                    cancel_sale=True)
+            raise
         return booking
     return await store.change(deps.db, booking, now, paid_minor=payment.captured_minor,
                               step_in_flight=domain.CONFIRM_STEP)
