@@ -2,12 +2,14 @@
 a channel manager that refuses our API key (rotated) is our problem, not a refusal of the reservation —
 the guest stays charged and held, and the confirm goes through once the key works again; and a confirm in
 its hold's last second is never charged and then refunded: the rooms are sold here before the card is,
-and stay the guest's while a failing capture is tried again.
+and stay the guest's while a failing capture is tried again; a channel manager that says the reservation
+is gone (hold_expired) still refunds at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime, timedelta, timezone
 
 import grpc
@@ -94,3 +96,15 @@ async def test_a_confirm_whose_capture_fails_keeps_its_rooms_and_is_finished_by_
         assert await rig.side.payments() == {"captured": 1}
         assert rig.side.reservation_status(held.channel_manager_reservation_id) == "confirmed"
         assert await rig.nights(HOTEL, 2, 1) == [(4, 0, 4)]
+
+
+async def test_a_confirm_the_channel_manager_refuses_for_good_answers_cancelled_and_refunded(db, stack):
+    async with booking_stack(db, stack) as rig:
+        await channel_hotel(rig)
+        held = (await rig.bookings.CreateBooking(create(HOTEL), timeout=10)).booking
+        rig.side.cm_state.reservations[held.channel_manager_reservation_id].expires_at = time.time() - 1
+        answer = (await rig.bookings.ConfirmBooking(confirm(held.booking_id), timeout=10)).booking
+        assert answer.status == bk.BOOKING_STATUS_CANCELLED and answer.paid_amount.amount_minor == 0
+        payment = await rig.side.payment(held.payment_reference)
+        assert (payment["status"], payment["refunded_minor"]) == ("refunded", held.total_amount.amount_minor)
+        assert await rig.live_holds() == 0
