@@ -91,7 +91,8 @@ class JsonHttpClient(abc.ABC):
         """One breaker call: the request, then its answer read or refused."""
         status, retry_after, raw = await self._request(method, path, params, payload, key)
         if is_breakdown(status):
-            raise self.unavailable(f"{self.server} answered {status}", retry_after=retry_after_seconds(retry_after))
+            raise self.unavailable(f"{self.server} answered {status}", retry_after=retry_after_seconds(retry_after),
+                                   maybe_done=False)
         body = json_object(raw)
         if status >= 400:
             raise self._refusal(status, body, retry_after_seconds(retry_after))
@@ -113,6 +114,8 @@ class JsonHttpClient(abc.ABC):
                 return response.status, response.headers.get("Retry-After"), await response.read()
         except TimeoutError as error:
             raise self.unavailable(f"{method} {path} timed out") from error
+        except aiohttp.ClientConnectorError as error:
+            raise self.unavailable(f"{method} {path}: {error!r}", maybe_done=False) from error
         except aiohttp.ClientError as error:
             raise self.unavailable(f"{method} {path}: {error!r}") from error
 

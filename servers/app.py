@@ -16,7 +16,7 @@ from clients.breaker import AsyncCircuitBreaker
 from clients.channel_managers import ChannelManagerClient, HttpChannelManagerClient
 from clients.hotelagg import InventoryClient
 from clients.payments import HttpPaymentProvider
-from servers.booking.deps import BookingDeps
+from servers.booking.deps import BookingDeps, recovery_window
 from servers.booking.servicer import BookingServicer
 from servers.cache import NightCache, night_cache
 from servers.cache.locks import create_locks
@@ -95,7 +95,9 @@ class Components:
                                         _breaker("payments", settings), timeout=settings.payment_timeout_seconds)
                     if settings.payment_gateway_url else None)
         booking = BookingDeps(db, clients, payments, create_locks(settings.redis_url, settings.cache_key_prefix),
-                              timedelta(seconds=settings.default_hold_ttl_seconds))
+                              timedelta(seconds=settings.default_hold_ttl_seconds),
+                              channel_hold_margin=recovery_window(settings.reconcile_stuck_seconds,
+                                                                  settings.reconcile_interval_seconds))
         idempotency = Idempotency(db, timedelta(hours=settings.idempotency_ttl_hours))
         limiter = create_rate_limiter(settings.redis_url, settings.cache_key_prefix)
         parts = cls(settings, db, cache, hub, Mirror(hub), clients, idempotency,

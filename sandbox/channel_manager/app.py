@@ -119,7 +119,7 @@ def create_app(config: Config | None = None) -> web.Application:
         seed_demo(state)
     app = web.Application(middlewares=[
         json_errors, fault_middleware(config.faults, random.Random(rng.random())),
-        auth_middleware(config.api_key),
+        auth_middleware(),
     ])
     app[CONFIG], app[STATE], app[PUSHER] = config, state, pusher
     app[COMPETITORS] = Competitors(state, config.competitors, random.Random(rng.random()))

@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 
 from ..common import faults as common
+from .model import bad_request
 from .validation import get_bool, get_int, get_number, reject_unknown
 
 RATES = ("error_rate", "webhook_drop_rate", "webhook_duplicate_rate", "webhook_reorder_rate")
@@ -21,6 +22,7 @@ class FaultSettings(common.BaseFaultSettings):
     webhook_drop_rate: float = 0.0
     webhook_duplicate_rate: float = 0.0
     webhook_reorder_rate: float = 0.0
+    stall: common.Stall | None = None
 
     def validated(self, body: dict) -> dict[str, object]:
         reject_unknown(body, self.__dataclass_fields__)
@@ -29,6 +31,8 @@ class FaultSettings(common.BaseFaultSettings):
             changes["latency_ms"] = get_int(body, "latency_ms", lo=0, hi=60_000)
         if "outage" in body:
             changes["outage"] = get_bool(body, "outage")
+        if "stall" in body:
+            changes["stall"] = common.parse_stall(body["stall"], bad_request)
         for name in RATES:
             if name in body:
                 changes[name] = get_number(body, name, lo=0.0, hi=1.0)

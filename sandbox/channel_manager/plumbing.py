@@ -38,12 +38,14 @@ def error_answer(error: CMError) -> web.Response:
 json_errors = json_error_middleware(CMError, error_answer, log)
 
 
-def auth_middleware(api_key: str):
+def auth_middleware():
     @web.middleware
     async def require_api_key(request: web.Request, handler):
         if not exempt(request.path):
             given = request.headers.get("X-Api-Key", "")
-            if not hmac.compare_digest(given.encode(), api_key.encode()):
+            # Read per request: an in-process test may rotate the key (CONFIG's api_key) to see 401s.
+            expected = request.app[CONFIG].api_key
+            if not hmac.compare_digest(given.encode(), expected.encode()):
                 raise CMError("unauthorized", "missing or wrong X-Api-Key")
         return await handler(request)
 

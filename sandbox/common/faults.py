@@ -2,7 +2,10 @@
 `GET/POST /admin/faults`.
 
 Faults strike before the handler runs: a 503 here means the request did nothing, so a retry under
-the same Idempotency-Key is a first attempt.
+the same Idempotency-Key is a first attempt. The one exception is a *stall* (`"stall": {"route":
+"POST /v1/payments/{payment_id}/capture", "when": "before" | "after", "ms": N}`), which hangs one route
+so a test can kill its caller at a chosen step: `before` the work (a caller that gives up or dies
+leaves nothing done: the request never arrived), or `after` it (done, and the answer lost).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import asyncio
 import random
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from aiohttp import web
 
@@ -36,7 +40,62 @@ class BaseFaultSettings(abc.ABC):
         """The fields `body` sets, checked; raises the sandbox's own bad_request."""
 
     def to_json(self) -> dict:
-        return asdict(self)
+        # A stall is shown only while one is set (see Stall): the faults read as before otherwise.
+        return {name: value for name, value in asdict(self).items() if not (name == "stall" and value is None)}
+
+
+STALL_WHEN = ("before", "after")
+MAX_STALL_MS = 120_000
+
+
+@dataclass
+class Stall:
+    """One route that hangs `ms`: `route` is the method and the route as the router spells it."""
+
+    route: str
+    when: str
+    ms: int
+    caught: int = 0  # requests it has held so far (read back through GET /admin/faults)
+    dropped: int = 0  # of those, held `before` and left undone because their caller had gone
+
+    def matches(self, request: web.Request) -> bool:
+        resource = request.match_info.route.resource
+        return resource is not None and f"{request.method} {resource.canonical}" == self.route
+
+
+def parse_stall(value: Any, bad_request: Callable[[str, str], Exception]) -> Stall | None:
+    """`null` lifts the stall; `bad_request(field, message)` is the sandbox's own refusal."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"route", "when", "ms"}:
+        raise bad_request("stall", 'must be null or {"route", "when", "ms"}')
+    route, when, ms = value["route"], value["when"], value["ms"]
+    if not isinstance(route, str) or len(route.split(" ")) != 2:
+        raise bad_request("stall.route", 'must be "METHOD /route/{as}/registered"')
+    if when not in STALL_WHEN:
+        raise bad_request("stall.when", "must be before or after")
+    if isinstance(ms, bool) or not isinstance(ms, int) or not 0 <= ms <= MAX_STALL_MS:
+        raise bad_request("stall.ms", f"must be an integer in [0, {MAX_STALL_MS}]")
+    return Stall(route, when, ms)
+
+
+def _gone(request: web.Request) -> bool:
+    """The caller hung up (or died): a request it stopped waiting for before it was handled never happened."""
+    return request.transport is None or request.transport.is_closing()
+
+
+async def _stalled(stall: Stall, request: web.Request, handler) -> web.StreamResponse:
+    if stall.when == "before":
+        stall.caught += 1
+        await asyncio.sleep(stall.ms / 1000)
+        if _gone(request):
+            stall.dropped += 1
+            return web.Response(status=499)  # nobody reads it; the work was never done
+        return await handler(request)
+    response = await handler(request)
+    stall.caught += 1
+    await asyncio.sleep(stall.ms / 1000)
+    return response
 
 
 def unavailable(fault: str, message: str) -> web.Response:
@@ -59,6 +118,9 @@ def fault_middleware(faults: BaseFaultSettings, rng: random.Random, *,
             return unavailable("outage", f"{server} is down (sandbox outage)")
         if faults.error_rate and rng.random() < faults.error_rate:
             return unavailable("error_rate", f"{server} failed (sandbox injected error)")
+        stall = getattr(faults, "stall", None)
+        if stall is not None and stall.matches(request):
+            return await _stalled(stall, request, handler)
         return await handler(request)
 
     return apply_faults

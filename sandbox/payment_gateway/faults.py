@@ -16,12 +16,16 @@ from .validation import reject_unknown
 
 @dataclass
 class FaultSettings(common.BaseFaultSettings):
+    stall: common.Stall | None = None
+
     def validated(self, body: dict) -> dict[str, object]:
         reject_unknown(body, self.__dataclass_fields__)
         return {name: _check(name, body[name]) for name in self.__dataclass_fields__ if name in body}
 
 
 def _check(name: str, value: object) -> object:
+    if name == "stall":
+        return common.parse_stall(value, bad_request)
     if name == "outage":
         if not isinstance(value, bool):
             raise bad_request(name, "must be true or false")

@@ -14,6 +14,16 @@ from servers.messaging import Bus
 from servers.storage.database import Database
 
 
+# Slack for the reconciliation run itself (its calls out, its lock waits).
+RECOVERY_SLACK = timedelta(seconds=60)
+
+
+def recovery_window(reconcile_stuck_seconds: float, reconcile_interval_seconds: float) -> timedelta:
+    """How long after a process dies the reconciliation job has surely carried its bookings on: it
+    waits until a step is `stuck`, runs every `interval`, and takes a little while itself."""
+    return timedelta(seconds=reconcile_stuck_seconds + reconcile_interval_seconds) + RECOVERY_SLACK
+
+
 @dataclass
 class BookingDeps:
     db: Database
@@ -21,6 +31,9 @@ class BookingDeps:
     payments: PaymentProvider
     locks: Locks
     hold_ttl: timedelta = timedelta(minutes=15)
+    # How much longer the channel manager holds the rooms than we do: long enough for the
+    # reconciliation job to finish a confirm whose process died after charging the card.
+    channel_hold_margin: timedelta = timedelta(seconds=60)
     # Set once the inventory service's address is known (it may be this very server).
     inventory: InventoryClient | None = None
     # The retry queue (servers.messaging); None: the reconciliation job alone finishes what fails.
@@ -29,6 +42,10 @@ class BookingDeps:
     # Hotels as InventoryService last told us (static data: currency, room types, channel manager, policy).
     _hotels: dict[str, tuple[float, object]] = field(default_factory=dict)
     hotel_ttl_seconds: float = 30.0
+
+    @property
+    def channel_hold_seconds(self) -> int:
+        return int((self.hold_ttl + self.channel_hold_margin).total_seconds())
 
     def channel_manager(self, channel_manager_id: str) -> ChannelManagerClient | None:
         return self.channel_managers.get(channel_manager_id)

@@ -25,6 +25,12 @@ TRANSITIONS = {
     EXPIRED: set(),
     FAILED: set(),
 }
+# The outside steps (bookings.step_in_flight), each written down before it is called, in the order
+# CreateBooking and ConfirmBooking take them. Whoever finds one after a crash or a lost answer asks it
+# again under its idempotency key: to undo it (a create) or to carry on past it (a confirm).
+HOLD_STEP, RESERVE_STEP, AUTHORIZE_STEP = "hold", "reserve", "authorize"
+COMMIT_STEP, CAPTURE_STEP, CONFIRM_STEP = "commit", "capture", "confirm"
+CONFIRM_STEPS = (COMMIT_STEP, CAPTURE_STEP, CONFIRM_STEP)
 OUR_CHANNEL = "hotelagg"
 MAX_ROOMS = 10
 CHECK_IN_HOUR = 14  # when a stay starts, in the hotel's time zone, for the cancellation deadline

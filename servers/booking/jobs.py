@@ -8,14 +8,13 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.engine import Row
 
-from clients.payments import PaymentNotFound
 from servers.booking import domain, reserve, settle, store
 from servers.booking.deps import BookingDeps
 
 log = logging.getLogger("hotelagg.booking.jobs")
 
 # A step in flight is never this slow; older ones were left by a process that died.
-STUCK_AFTER = timedelta(minutes=2)
+STUCK_AFTER = timedelta(minutes=1)
 
 
 async def expire_bookings(deps: BookingDeps) -> int:
@@ -25,7 +24,12 @@ async def expire_bookings(deps: BookingDeps) -> int:
         due = await store.expired_holds(conn, now)
     done = 0
     for booking in due:
-        done += await _each(deps, booking, "expire", settle.expire(deps, booking))
+        if booking.step_in_flight in domain.CONFIRM_STEPS:
+            # A confirm was under way: its rooms may be sold here and its card charged, so it is
+            # carried on (finished, or expired if its rooms were never sold), never simply voided.
+            done += await _each(deps, booking, "carry on", settle.carry_on_alone(deps, booking.id))
+        else:
+            done += await _each(deps, booking, "expire", settle.expire(deps, booking))
     return done
 
 
@@ -35,31 +39,20 @@ async def reconcile(deps: BookingDeps, stuck_after: timedelta = STUCK_AFTER) -> 
     limit = now - stuck_after
     async with deps.db.reading() as conn:
         pending = await store.stuck(conn, domain.PENDING, limit, now)
-        held = await store.stuck(conn, domain.HELD, limit, now)
+        confirming = await store.confirms_under_way(conn, limit, now)
         cancelling = await store.stuck(conn, domain.CANCELLING, limit, now)
     report = {"failed": 0, "finished": 0, "cancelled": 0}
     for booking in pending:
         report["failed"] += await _each(deps, booking, "undo",
                                         reserve.undo(deps, booking, "never finished (reconciled)"))
-    for booking in held:
-        report["finished"] += await _each(deps, booking, "finish", _finish_if_paid(deps, booking))
+    for booking in confirming:
+        # Not under the booking's lock: a dead process's lock would stall it for the lock's life, and
+        # a booking nothing moved for stuck_after has no live confirm (each step moves it, and none
+        # takes that long). Unreachable channel manager or gateway: raises, the next run tries again.
+        report["finished"] += await _each(deps, booking, "finish", settle.carry_on_if_held(deps, booking.id))
     for booking in cancelling:
         report["cancelled"] += await _each(deps, booking, "cancel", settle.finish_cancelling(deps, booking))
     return report
-
-
-async def _finish_if_paid(deps: BookingDeps, booking: Row) -> None:
-    """A booking whose payment was captured (even if the process died before writing it down) is finished."""
-    if booking.paid_minor == 0 and booking.payment_reference:
-        try:
-            payment = await deps.payments.payment(booking.payment_reference)
-        except PaymentNotFound:
-            return
-        if payment.captured_minor == 0:
-            return  # not paid: it confirms or expires the ordinary way
-        booking = await store.change(deps.db, booking, datetime.now(timezone.utc), paid_minor=payment.captured_minor)
-    if booking.paid_minor > 0:
-        await settle.finish(deps, booking)  # unreachable channel manager: raises, the next run tries again
 
 
 async def _each(deps: BookingDeps, booking: Row, what: str, step) -> int:

@@ -1,9 +1,10 @@
 """ConfirmBooking, CancelBooking and what finishes or undoes a booking later (retries, expiry).
 
-Never paid without a room, never a room without payment: once the payment is captured the booking
-is finished — the rooms sold here and confirmed at the channel manager — or refunded and cancelled.
-The capture is recorded before anything else happens, so whoever picks the booking up after a
-crash (the retry queue, the reconciliation job) knows where it stands.
+Never paid without a room, never a room without payment: a confirm sells the rooms here first (our
+hold can then no longer lapse under a charged card), charges the card, and confirms at the channel
+manager; a booking charged is finished or refunded and cancelled. Each step is written down
+(`step_in_flight`) before it is called, so whoever picks the booking up after a crash or a lost
+answer (the client's retry, the retry queue, the expiry and reconciliation jobs) carries it on.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from sqlalchemy.engine import Row
 
 from clients.channel_managers import ChannelManagerError, ChannelManagerUnavailable
 from clients.hotelagg import HotelaggError
+from clients.payments import PaymentError, PaymentInProgress
 from servers.booking import domain, store
 from servers.booking.deps import BookingDeps
 from servers.booking.reserve import cancel_at_channel_manager, release_everything, void_authorization
+from servers.booking.to_the_end import run_to_the_end
 from servers.runtime.errors import aborted, failed_precondition
 
 log = logging.getLogger("hotelagg.booking")
@@ -33,6 +36,10 @@ def _check_etag(booking: Row, etag: str) -> None:
 
 
 async def confirm_booking(deps: BookingDeps, booking_id: str, etag: str) -> Row:
+    return await run_to_the_end(_confirm(deps, booking_id, etag))
+
+
+async def _confirm(deps: BookingDeps, booking_id: str, etag: str) -> Row:
     async with deps.locks.holding([f"booking:{booking_id}"], ttl_seconds=60, wait_seconds=10):
         booking = await store.read(deps.db, booking_id)
         if booking.status == domain.CONFIRMED:
@@ -40,14 +47,85 @@ async def confirm_booking(deps: BookingDeps, booking_id: str, etag: str) -> Row:
         _check_etag(booking, etag)
         domain.check_transition(booking.status, domain.CONFIRMED, booking.id)
         now = datetime.now(timezone.utc)
-        if booking.paid_minor == 0:
+        if booking.paid_minor == 0 and booking.step_in_flight is None:
             if booking.expires_at <= now:
-                raise failed_precondition("HOLD_EXPIRED", "the booking's hold expired before it was confirmed",
-                                          booking_id=booking.id, expire_time=booking.expires_at.isoformat())
-            payment = await deps.payments.capture(booking.payment_reference, booking.total_minor,
-                                                  f"{booking.id}:capture")
-            booking = await store.change(deps.db, booking, now, paid_minor=payment.captured_minor)
-        return await finish_or_queue(deps, booking)
+                raise _hold_expired(booking)
+            booking = await store.change(deps.db, booking, now, step_in_flight=domain.COMMIT_STEP)
+        booking = await carry_on(deps, booking)
+        if booking.status == domain.EXPIRED:
+            raise _hold_expired(booking)
+        return booking
+
+
+def _hold_expired(booking: Row):
+    return failed_precondition("HOLD_EXPIRED", "the booking's hold expired before it was confirmed",
+                               booking_id=booking.id,
+                               expire_time=booking.expires_at.isoformat() if booking.expires_at else "")
+
+
+async def carry_on(deps: BookingDeps, booking: Row) -> Row:
+    """Takes a confirm on from the step it reached: rooms sold here, card charged, confirmed at the
+    channel manager. A hold that lapsed before its rooms were sold expires the booking, uncharged.
+    Every step is keyed by the booking, so carrying on after a crash repeats nothing."""
+    now = datetime.now(timezone.utc)
+    if booking.step_in_flight == domain.COMMIT_STEP:
+        try:
+            await deps.inventory.commit(f"{booking.id}:commit", booking.hold_id)
+        except HotelaggError as error:
+            if error.reason in ("HOLD_EXPIRED", "HOLD_RELEASED"):
+                return await expire(deps, booking)
+            raise
+        booking = await store.change(deps.db, booking, now, step_in_flight=domain.CAPTURE_STEP)
+    if booking.step_in_flight == domain.CAPTURE_STEP and booking.paid_minor == 0:
+        booking = await _capture(deps, booking, now)
+    return await finish_or_queue(deps, booking)
+
+
+async def _capture(deps: BookingDeps, booking: Row, now: datetime) -> Row:
+    try:
+        payment = await deps.payments.capture(booking.payment_reference, booking.total_minor,
+                                              f"{booking.id}:capture")
+    except PaymentInProgress:
+        raise  # the first attempt is still at the gateway: its answer comes to whoever asks next
+    except PaymentError as refusal:
+        booking = await capture_known(deps, booking)  # refused because an earlier attempt took it?
+        if booking.paid_minor == 0:
+            # The card cannot be charged (the authorization lapsed or was voided): the rooms go back,
+            # and the confirm is answered with the gateway's refusal.
+            await refund_and_cancel(deps, booking, f"the payment could not be captured ({refusal.code})")
+            raise
+        return booking
+    return await store.change(deps.db, booking, now, paid_minor=payment.captured_minor,
+                              step_in_flight=domain.CONFIRM_STEP)
+
+
+async def capture_known(deps: BookingDeps, booking: Row) -> Row:
+    """A booking whose capture's answer was lost, with what the gateway says it took written down: a
+    cancel then refunds it instead of voiding a captured payment (which the gateway refuses)."""
+    if booking.step_in_flight != domain.CAPTURE_STEP or booking.paid_minor > 0:
+        return booking
+    payment = await deps.payments.payment(booking.payment_reference)
+    if payment.captured_minor == 0:
+        return booking
+    return await store.change(deps.db, booking, datetime.now(timezone.utc), paid_minor=payment.captured_minor,
+                              step_in_flight=domain.CONFIRM_STEP)
+
+
+async def carry_on_alone(deps: BookingDeps, booking_id: str) -> Row:
+    """carry_on for the expiry job, which finds a booking by its hold's end, not by how long it sat
+    still: under the booking's lock, so that a confirm still running is never overtaken."""
+    async with deps.locks.holding([f"booking:{booking_id}"], ttl_seconds=60, wait_seconds=10):
+        return await carry_on_if_held(deps, booking_id)
+
+
+async def carry_on_if_held(deps: BookingDeps, booking_id: str) -> Row:
+    booking = await store.read(deps.db, booking_id)
+    return await carry_on(deps, booking) if booking.status == domain.HELD else booking
+
+
+# The channel manager's refusals that mean "this reservation cannot be confirmed" (PROTOCOL.md);
+# any other 4xx (a rotated API key, a bad request of ours) is our problem, not the guest's.
+FINAL_REFUSALS = ("hold_expired", "cancelled", "unknown_reservation")
 
 
 async def finish(deps: BookingDeps, booking: Row) -> Row:
@@ -64,9 +142,15 @@ async def finish(deps: BookingDeps, booking: Row) -> Row:
         try:
             await client.confirm(booking.channel_manager_reservation_id, f"{booking.id}:confirm")
         except ChannelManagerError as refusal:
+            if refusal.code not in FINAL_REFUSALS:
+                # Paid and held here: tried again (retry queue, then reconciliation) until it is
+                # confirmed or the channel manager says the reservation is gone.
+                raise ChannelManagerUnavailable(
+                    f"the channel manager refused to confirm ({refusal.status} {refusal.code}); trying again"
+                ) from refusal
             # Expired, cancelled or gone there: no room to sell, so the money goes back.
             return await refund_and_cancel(deps, booking, f"the channel manager refused to confirm ({refusal.code})")
-    return await store.move(deps.db, booking, domain.CONFIRMED, now, expires_at=None)
+    return await store.move(deps.db, booking, domain.CONFIRMED, now, expires_at=None, step_in_flight=None)
 
 
 async def finish_or_queue(deps: BookingDeps, booking: Row) -> Row:
@@ -132,6 +216,8 @@ async def cancel_booking(deps: BookingDeps, booking_id: str, reason: str, etag: 
         if booking.status != domain.CANCELLING:
             _check_etag(booking, etag)
             domain.check_transition(booking.status, domain.CANCELLING, booking.id)
+            if booking.status == domain.HELD:
+                booking = await capture_known(deps, booking)  # a capture whose answer was lost is money paid
             # The fee is decided once, now: a retry after the deadline must not charge more.
             booking = await store.move(deps.db, booking, domain.CANCELLING, datetime.now(timezone.utc),
                                        fee_minor=await _fee(deps, booking),

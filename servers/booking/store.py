@@ -125,3 +125,10 @@ async def back_off(db: Database, booking: Row, now: datetime) -> None:
         await uow.connection.execute(update(bookings).where(bookings.c.id == booking.id).values(
             failed_attempts=bookings.c.failed_attempts + 1, retry_at=now + wait))
         await uow.commit()
+
+
+async def confirms_under_way(conn: AsyncConnection, older_than: datetime, now: datetime) -> list[Row]:
+    """HELD bookings a confirm started (a step in flight, or paid) that nothing moved since older_than."""
+    query = _due(_select().where(bookings.c.status == HELD, bookings.c.updated_at < older_than,
+                                 or_(bookings.c.step_in_flight.is_not(None), bookings.c.paid_minor > 0)), now)
+    return list((await conn.execute(query.order_by(bookings.c.updated_at, bookings.c.id).limit(JOB_BATCH))).all())

@@ -84,9 +84,12 @@ class Settings(BaseSettings):
     # Where Booking reaches InventoryService (host:port); unset: this same server.
     inventory_target: str | None = None
     booking_expiry_interval_seconds: float = Field(10.0, gt=0, le=3600)
-    reconcile_interval_seconds: float = Field(3600.0, gt=0, le=86400)
-    # A booking left this long between states by a process that died is driven to an end.
-    reconcile_stuck_seconds: float = Field(120.0, gt=0, le=86400)
+    # Often enough that a booking whose process died after charging the card is finished while the
+    # channel manager still holds its rooms (it holds them this long, plus the stuck time, past our hold).
+    reconcile_interval_seconds: float = Field(30.0, gt=0, le=86400)
+    # A booking left this long between states by a process that died is driven to an end; longer than
+    # any step in flight takes (lock wait, then the slowest call's timeout).
+    reconcile_stuck_seconds: float = Field(60.0, gt=0, le=86400)
     # Operators call PartnerService's admin RPCs with `authorization: Bearer <token>`; set your own in production.
     operator_token: str = Field(DEV_SECRETS["operator_token"], min_length=16)
     # development: one machine, the development secrets allowed, our services' RPCs open when no service

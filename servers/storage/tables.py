@@ -180,6 +180,12 @@ bookings = Table(
     Column("hold_id", String(36), ForeignKey("holds.id")),
     Column("channel_manager_reservation_id", String(100)),
     Column("payment_reference", String(100)),
+    # The outside call under way (hold, reserve, authorize; commit, capture, confirm), written before
+    # it is made: whoever picks the booking up after a crash or a lost answer knows what to ask again.
+    Column("step_in_flight", String(16)),
+    # The card token, kept only while the booking is pending: an authorization whose answer was lost
+    # is asked again under its key to learn its id, so that it can be voided.
+    Column("payment_token", String(200)),
     Column("partner_reservation_id", String(100)),
     Column("partner_revision", Integer),
     Column("over_capacity", Boolean, nullable=False, server_default="0"),

@@ -82,7 +82,29 @@ class Sandboxes:
         return answer
 
     async def faults(self, **faults) -> dict:
-        return await self.cm_admin("/admin/faults", faults)
+        """The channel manager's faults: set those given, answer all (none given: just read them)."""
+        return await self.cm_admin("/admin/faults", faults if faults else None)
+
+    async def gateway_faults(self, **faults) -> dict:
+        async with self.http.post(f"{self.gateway_url}/admin/faults", json=faults) as reply:
+            assert reply.status == 200, await reply.text()
+            return await reply.json()
+
+    async def stall(self, route: str, when: str, ms: int = 60_000) -> None:
+        """Hangs one route of the sandbox that serves it (`POST /reservations...` the channel manager,
+        `POST /v1/payments...` the gateway): `before` its work or `after` it (PROTOCOL.md, stall)."""
+        await self._steer(route)(stall={"route": route, "when": when, "ms": ms})
+
+    async def lift_stall(self, route: str) -> None:
+        await self._steer(route)(stall=None)
+
+    async def stalled(self, route: str) -> int:
+        """How many requests the route's stall has caught so far."""
+        faults = await self._steer(route)()
+        return (faults.get("stall") or {}).get("caught", 0)
+
+    def _steer(self, route: str):
+        return self.gateway_faults if route.split(" ")[1].startswith("/v1/payments") else self.faults
 
     async def competitors(self, rate_per_second: float, cancel_ratio: float = 0.2) -> dict:
         return await self.cm_admin("/admin/competitors", {"rate_per_second": rate_per_second,
@@ -278,6 +300,12 @@ async def our_bookings(db, status: str | None = None) -> list:
         query = query.where(bookings.c.status == status)
     async with db.reading() as conn:
         return list((await conn.execute(query)).all())
+
+
+AUTHORIZE = "POST /v1/payments"
+CAPTURE = "POST /v1/payments/{payment_id}/capture"
+RESERVE = "POST /reservations"
+CM_CONFIRM = "POST /reservations/{id}/confirm"
 
 
 async def until(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> float:

@@ -108,6 +108,7 @@ async def test_timeout_card_is_unavailable_after_the_client_timeout(gateway) -> 
         with pytest.raises(PaymentUnavailable) as unavailable:
             await impatient.authorize("tok_timeout", 1_000, "EUR", "auth-slow")
         assert 0.5 <= time.monotonic() - started < 2.0 and not unavailable.value.breaker_open
+        assert unavailable.value.maybe_done  # a timeout says nothing of what the gateway did
         assert impatient.breaker.fail_counter == 1  # no answer is a breakdown
         # The gateway is still working on it: a retry under the key is told so, and is no breakdown.
         with pytest.raises(PaymentInProgress) as in_progress:
@@ -120,13 +121,14 @@ async def test_500s_open_the_breaker_then_calls_fail_fast(payments: HttpPaymentP
     for attempt in range(FAIL_MAX):
         with pytest.raises(PaymentUnavailable) as failed:
             await payments.authorize("tok_processing_error", 1_000, "EUR", f"auth-500-{attempt}")
-        assert not failed.value.breaker_open
+        assert not failed.value.breaker_open and not failed.value.maybe_done  # a 5xx changed nothing
     assert payments.breaker.state == "open"
     seen = await requests_seen(gateway)
     for call in (payments.authorize("tok_visa", 1_000, "EUR", "auth-after"), payments.payment("pay_x")):
         with pytest.raises(PaymentUnavailable) as refused:
             await call
         assert refused.value.breaker_open and 0 < refused.value.retry_after <= 30
+        assert not refused.value.maybe_done
     assert await requests_seen(gateway) == seen  # refused here, never sent
 
 
@@ -169,9 +171,10 @@ async def test_a_dead_gateway_is_unavailable() -> None:
         port = probe.getsockname()[1]
     breaker = AsyncCircuitBreaker("payments-dead", fail_max=FAIL_MAX)
     async with HttpPaymentProvider(f"http://127.0.0.1:{port}", DEFAULT_API_KEY, breaker, timeout=2) as payments:
-        with pytest.raises(PaymentUnavailable):
+        with pytest.raises(PaymentUnavailable) as dead:
             await payments.payment("pay_x")
     assert breaker.fail_counter == 1
+    assert not dead.value.maybe_done  # never connected, never sent
 
 
 async def test_an_unreadable_success_is_a_breakdown() -> None:
@@ -186,8 +189,9 @@ async def test_an_unreadable_success_is_a_breakdown() -> None:
     breaker = AsyncCircuitBreaker("payments-garbled", fail_max=FAIL_MAX)
     try:
         async with HttpPaymentProvider(f"http://127.0.0.1:{runner.addresses[0][1]}", "k", breaker) as payments:
-            with pytest.raises(PaymentUnavailable, match="unreadable"):
+            with pytest.raises(PaymentUnavailable, match="unreadable") as garbled:
                 await payments.payment("pay_1")
+            assert garbled.value.maybe_done  # a 2xx: it was done, whatever it says
     finally:
         await runner.cleanup()
     assert breaker.fail_counter == 1
