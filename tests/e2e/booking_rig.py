@@ -118,11 +118,6 @@ class Sandboxes:
         """The channel manager loses the reservation (purged, or lost in a restart): 404 from now on."""
         self.cm_state.forget(reservation_id)
 
-    async def gateway_faults(self, **faults) -> dict:
-        async with self.http.post(f"{self.gateway_url}/admin/faults", json=faults) as reply:
-            assert reply.status == 200, await reply.text()
-            return await reply.json()
-
     def reservation_status(self, reservation_id: str) -> str:
         """Read in-process (its API may be down on purpose); expired on access, as the API does."""
         return self.cm_state.reservation(reservation_id).status
@@ -306,6 +301,9 @@ AUTHORIZE = "POST /v1/payments"
 CAPTURE = "POST /v1/payments/{payment_id}/capture"
 RESERVE = "POST /reservations"
 CM_CONFIRM = "POST /reservations/{id}/confirm"
+CM_CANCEL = "POST /reservations/{id}/cancel"
+REFUND = "POST /v1/payments/{payment_id}/refund"
+VOID = "POST /v1/payments/{payment_id}/void"
 
 
 async def until(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> float:

@@ -1,4 +1,4 @@
-"""kill -9 at every outside step of CreateBooking and ConfirmBooking (issue 14, item 6).
+"""kill -9 at every outside step of CreateBooking, ConfirmBooking and CancelBooking (issue 14, item 6).
 
 The server (`python -m servers serve`, a real process over the `db` fixture's database: SQLite, or
 PostgreSQL with Redis and RabbitMQ) is driven to one step and killed while it waits there: a sandbox
@@ -9,7 +9,8 @@ that records it). Restarted over the same database with its jobs running often, 
 gateway (captured − refunded = what the booking says was paid, no authorization left standing) and the
 channel manager agreeing (our reservation confirmed exactly when the booking is, none left held).
 
-A step list for another RPC (CancelBooking) is one more driver in DRIVERS and more rows in STEPS.
+A cancel is killed after its decision is written (CANCELLING) on the way to the channel manager or the
+gateway; the restarted server's reconciliation finishes it, refunding all but the fee decided then.
 """
 
 from __future__ import annotations
@@ -21,15 +22,18 @@ from dataclasses import dataclass
 
 import grpc
 import pytest
+from hotelagg.booking.v1 import booking_pb2 as bk
 from hotelagg.booking.v1 import booking_pb2_grpc
 from sqlalchemy import select
 
 from sandbox.payment_gateway.plumbing import LEDGER
 from servers.storage.tables import holds
 from tests.e2e.booking_rig import (
-    AUTHORIZE, CAPTURE, CM_CONFIRM, RESERVE, confirm, create, our_bookings, sandboxes, until,
+    AUTHORIZE, CAPTURE, CM_CANCEL, CM_CONFIRM, REFUND, RESERVE, VOID, confirm, create, our_bookings, sandboxes,
+    until,
 )
 from tests.e2e.crash_rig import mirrored_hotel, served, server_settings
+from tests.api.helpers import request_id
 from tests.e2e.process import free_port
 
 HOTEL = "cm-kill-hotel"
@@ -61,6 +65,15 @@ STEPS = {
     "confirm: capture, killed after": KillPoint("confirm", CAPTURE, "after", "confirmed"),
     "confirm: confirm at the channel manager, killed before": KillPoint("confirm", CM_CONFIRM, "before", "confirmed"),
     "confirm: confirm at the channel manager, killed after": KillPoint("confirm", CM_CONFIRM, "after", "confirmed"),
+    # Cancels of a confirmed booking (refund) and of a held one (void), killed once CANCELLING is written.
+    "cancel confirmed: cancel at the channel manager, killed before": KillPoint("cancel", CM_CANCEL, "before",
+                                                                               "cancelled"),
+    "cancel confirmed: cancel at the channel manager, killed after": KillPoint("cancel", CM_CANCEL, "after",
+                                                                              "cancelled"),
+    "cancel confirmed: refund, killed before": KillPoint("cancel", REFUND, "before", "cancelled"),
+    "cancel confirmed: refund, killed after": KillPoint("cancel", REFUND, "after", "cancelled"),
+    "cancel held: void the authorization, killed before": KillPoint("cancel held", VOID, "before", "cancelled"),
+    "cancel held: void the authorization, killed after": KillPoint("cancel held", VOID, "after", "cancelled"),
 }
 
 
@@ -75,8 +88,26 @@ async def _confirm(side, point: KillPoint, booking_stub) -> asyncio.Future:
     return asyncio.ensure_future(booking_stub.ConfirmBooking(confirm(held.booking_id), timeout=60))
 
 
+async def _cancel(side, point: KillPoint, booking_stub) -> asyncio.Future:
+    held = (await booking_stub.CreateBooking(create(HOTEL), timeout=10)).booking  # unstalled
+    done = (await booking_stub.ConfirmBooking(confirm(held.booking_id), timeout=10)).booking
+    assert done.status == bk.BOOKING_STATUS_CONFIRMED
+    await side.stall(point.route, point.when, ms=STALL_MS)
+    return asyncio.ensure_future(booking_stub.CancelBooking(_cancel_request(held.booking_id), timeout=60))
+
+
+async def _cancel_held(side, point: KillPoint, booking_stub) -> asyncio.Future:
+    held = (await booking_stub.CreateBooking(create(HOTEL), timeout=10)).booking  # unstalled
+    await side.stall(point.route, point.when, ms=STALL_MS)
+    return asyncio.ensure_future(booking_stub.CancelBooking(_cancel_request(held.booking_id), timeout=60))
+
+
+def _cancel_request(booking_id: str) -> bk.CancelBookingRequest:
+    return bk.CancelBookingRequest(request_id=request_id(), booking_id=booking_id, reason="plans changed")
+
+
 # rpc → what takes the booking to the step: anything the RPC needs first, the stall, then the RPC in flight.
-DRIVERS = {"create": _create, "confirm": _confirm}
+DRIVERS = {"create": _create, "confirm": _confirm, "cancel": _cancel, "cancel held": _cancel_held}
 
 
 @pytest.mark.parametrize("step", list(STEPS), ids=list(STEPS))
