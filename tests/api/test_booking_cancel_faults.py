@@ -18,7 +18,7 @@ from servers.booking import jobs, store
 from servers.storage.tables import bookings, holds
 from tests.api.helpers import fails, request_id
 from tests.api.partner_helpers import listed_hotel, reservation
-from tests.e2e.booking_rig import booking_stack, channel_hotel, confirm, create, direct_hotel
+from tests.e2e.booking_rig import booking_stack, channel_hotel, confirm, create, direct_hotel, hold_ends
 
 HOTEL = "cm-book-hotel"
 RETRIES = dict(retry_tiers_seconds=[0.2, 0.5, 1, 2], breaker_reset_seconds=0.5)
@@ -33,17 +33,6 @@ async def _confirmed(rig, hotel: str = HOTEL, **fields) -> bk.Booking:
     done = (await rig.bookings.ConfirmBooking(confirm(held.booking_id), timeout=10)).booking
     assert done.status == bk.BOOKING_STATUS_CONFIRMED
     return done
-
-
-async def _lapse(db, booking_id: str, ago: timedelta = timedelta(seconds=1)) -> None:
-    """The booking's hold ran out `ago`, as if its ttl had passed."""
-    past = datetime.now(timezone.utc) - ago
-    async with db.unit_of_work() as uow:
-        hold_id = (await uow.connection.execute(
-            select(bookings.c.hold_id).where(bookings.c.id == booking_id))).scalar_one()
-        await uow.connection.execute(update(bookings).where(bookings.c.id == booking_id).values(expires_at=past))
-        await uow.connection.execute(update(holds).where(holds.c.id == hold_id).values(expires_at=past))
-        await uow.commit()
 
 
 async def test_a_confirmed_booking_the_channel_manager_forgot_is_cancelled_and_refunded(db, stack):
@@ -70,7 +59,7 @@ async def test_an_unpaid_hold_the_channel_manager_forgot_expires_and_its_authori
         await channel_hotel(rig, rooms=2)
         held = (await rig.bookings.CreateBooking(create(HOTEL), timeout=10)).booking
         rig.side.forget_reservation(held.channel_manager_reservation_id)
-        await _lapse(db, held.booking_id)
+        await hold_ends(db, held.booking_id)
         assert await jobs.expire_bookings(rig.deps) == 1
         assert (await rig.booking(held.booking_id)).status == bk.BOOKING_STATUS_EXPIRED
         assert (await rig.side.payment(held.payment_reference))["status"] == "voided"
@@ -85,7 +74,7 @@ async def test_bookings_whose_expiry_keeps_failing_do_not_starve_the_others(db, 
         held = [(await rig.bookings.CreateBooking(create("direct-hotel", user=f"g{i}"), timeout=10)).booking
                 for i in range(3)]
         for i, booking in enumerate(held):
-            await _lapse(db, booking.booking_id, ago=timedelta(minutes=10 - i))  # the poisoned ones oldest
+            await hold_ends(db, booking.booking_id, -timedelta(minutes=10 - i))  # the poisoned ones oldest
         async with db.unit_of_work() as uow:  # a payment the gateway refuses to void: it was captured
             await uow.connection.execute(update(bookings).where(
                 bookings.c.id.in_([held[0].booking_id, held[1].booking_id])).values(

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import grpc
 import pytest
 from hotelagg.booking.v1 import booking_pb2 as bk
-from sqlalchemy import update
 
 from sandbox.channel_manager.plumbing import CONFIG
-from servers.storage.tables import bookings, holds
 from tests.api.helpers import failure
-from tests.e2e.booking_rig import CAPTURE, booking_stack, channel_hotel, confirm, create, until
+from tests.e2e.booking_rig import CAPTURE, booking_stack, channel_hotel, confirm, create, hold_ends, until
 
 HOTEL = "cm-book-hotel"
 RETRIES = dict(retry_tiers_seconds=[0.2, 0.5, 1, 2], breaker_reset_seconds=0.5)
@@ -50,7 +48,7 @@ async def test_a_confirm_in_the_holds_last_second_is_not_charged_then_refunded(d
     async with booking_stack(db, stack, payment_timeout_seconds=5) as rig:
         await channel_hotel(rig)
         held = (await rig.bookings.CreateBooking(create(HOTEL), timeout=10)).booking
-        await _hold_ends_in(rig, held.booking_id, timedelta(seconds=1))
+        await hold_ends(rig.db, held.booking_id, timedelta(seconds=1))
         await rig.side.stall(CAPTURE, "before", ms=1500)  # the capture outlasts the hold
         confirming = asyncio.ensure_future(rig.bookings.ConfirmBooking(confirm(held.booking_id), timeout=10))
 
@@ -66,17 +64,6 @@ async def test_a_confirm_in_the_holds_last_second_is_not_charged_then_refunded(d
             ("captured", held.total_amount.amount_minor, 0)
         assert rig.side.reservation_status(held.channel_manager_reservation_id) == "confirmed"
         assert await rig.nights(HOTEL, 2, 1) == [(4, 0, 4)]
-
-
-async def _hold_ends_in(rig, booking_id: str, left: timedelta) -> None:
-    """Time passes until the hold has `left` to run: its end moved, here and in the booking."""
-    end = datetime.now(timezone.utc) + left
-    async with rig.db.unit_of_work() as uow:
-        row = (await uow.connection.execute(
-            update(bookings).where(bookings.c.id == booking_id).values(expires_at=end)
-            .returning(bookings.c.hold_id))).one()
-        await uow.connection.execute(update(holds).where(holds.c.id == row.hold_id).values(expires_at=end))
-        await uow.commit()
 
 
 async def test_a_confirm_whose_capture_fails_keeps_its_rooms_and_is_finished_by_the_guests_retry(db, stack):

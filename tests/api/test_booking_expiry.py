@@ -5,27 +5,12 @@ Embedded and production-like (tests/e2e/booking_rig.py).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 import grpc
 from hotelagg.booking.v1 import booking_pb2 as bk
-from sqlalchemy import select, update
 
 from servers.booking import jobs
-from servers.storage.tables import bookings, holds
 from tests.api.helpers import fails
-from tests.e2e.booking_rig import booking_stack, channel_hotel, confirm, create, direct_hotel
-
-
-async def _lapse(db, booking_id: str) -> None:
-    """The booking's hold (ours) ran out a second ago, as if its ttl had passed."""
-    past = datetime.now(timezone.utc) - timedelta(seconds=1)
-    async with db.unit_of_work() as uow:
-        hold_id = (await uow.connection.execute(
-            select(bookings.c.hold_id).where(bookings.c.id == booking_id))).scalar_one()
-        await uow.connection.execute(update(bookings).where(bookings.c.id == booking_id).values(expires_at=past))
-        await uow.connection.execute(update(holds).where(holds.c.id == hold_id).values(expires_at=past))
-        await uow.commit()
+from tests.e2e.booking_rig import booking_stack, channel_hotel, confirm, create, direct_hotel, hold_ends
 
 
 async def test_the_expiry_job_expires_voids_and_frees_the_last_room_at_the_channel_manager(db, stack):
@@ -33,7 +18,7 @@ async def test_the_expiry_job_expires_voids_and_frees_the_last_room_at_the_chann
         await channel_hotel(rig, rooms=1)
         first = (await rig.bookings.CreateBooking(create("cm-book-hotel", user="slow"), timeout=10)).booking
         assert rig.side.reservation_status(first.channel_manager_reservation_id) == "held"
-        await _lapse(db, first.booking_id)
+        await hold_ends(db, first.booking_id)
         late = await fails(rig.bookings.ConfirmBooking(confirm(first.booking_id), timeout=10))
         assert (late.code, late.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "HOLD_EXPIRED")
 
@@ -60,7 +45,7 @@ async def test_an_expired_hold_never_blocks_a_sale_and_the_job_expires_it_by_its
         first = (await rig.bookings.CreateBooking(create("direct-hotel", user="slow"), timeout=10)).booking
         sold_out = await fails(rig.bookings.CreateBooking(create("direct-hotel", user="quick"), timeout=10))
         assert sold_out.reason == "SOLD_OUT"
-        await _lapse(db, first.booking_id)
+        await hold_ends(db, first.booking_id)
         second = (await rig.bookings.CreateBooking(create("direct-hotel", user="quick"), timeout=10)).booking
         assert second.status == bk.BOOKING_STATUS_HELD
         expired = await rig.until_status(first.booking_id, bk.BOOKING_STATUS_EXPIRED, timeout=5)

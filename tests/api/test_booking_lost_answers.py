@@ -8,17 +8,15 @@ lost is finished, never voided, when its hold's time comes.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timezone
 
 import grpc
 import pytest
 from hotelagg.booking.v1 import booking_pb2 as bk
-from sqlalchemy import update
 
-from servers.storage.tables import bookings, holds
 from tests.api.helpers import failure, request_id
 from tests.e2e.booking_rig import (
-    AUTHORIZE, CAPTURE, RESERVE, booking_stack, channel_hotel, confirm, create, our_bookings, until,
+    AUTHORIZE, CAPTURE, RESERVE, booking_stack, channel_hotel, confirm, create, hold_ends, our_bookings, until,
 )
 
 HOTEL = "cm-book-hotel"
@@ -109,7 +107,7 @@ async def test_a_capture_whose_answer_was_lost_is_finished_when_its_hold_ends_no
         assert (await rig.side.payment(held.payment_reference))["status"] == "captured"
         await rig.side.lift_stall(CAPTURE)
         # Nobody retries the confirm, and its hold's time comes (reconciliation is hourly here).
-        await _end_the_hold(rig, held.booking_id)
+        await hold_ends(rig.db, held.booking_id)
         done = await rig.until_status(held.booking_id, bk.BOOKING_STATUS_CONFIRMED, timeout=10)
         assert done.paid_amount.amount_minor == held.total_amount.amount_minor
         payment = await rig.side.payment(held.payment_reference)
@@ -117,17 +115,6 @@ async def test_a_capture_whose_answer_was_lost_is_finished_when_its_hold_ends_no
             ("captured", held.total_amount.amount_minor, 0)
         assert rig.side.reservation_status(held.channel_manager_reservation_id) == "confirmed"
         assert await rig.nights(HOTEL, 2, 1) == [(4, 0, 4)]
-
-
-async def _end_the_hold(rig, booking_id: str) -> None:
-    """The hold's time passes: its end moved to a second ago, here and in the booking."""
-    past = datetime.now(timezone.utc) - timedelta(seconds=1)
-    async with rig.db.unit_of_work() as uow:
-        row = (await uow.connection.execute(
-            update(bookings).where(bookings.c.id == booking_id).values(expires_at=past)
-            .returning(bookings.c.hold_id))).one()
-        await uow.connection.execute(update(holds).where(holds.c.id == row.hold_id).values(expires_at=past))
-        await uow.commit()
 
 
 async def test_a_booking_whose_capture_answer_was_lost_is_cancelled_with_a_full_refund(db, stack):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from datetime import datetime, timedelta, timezone
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from google.rpc import error_details_pb2, status_pb2
 from hotelagg.booking.v1 import booking_pb2 as bk
 from hotelagg.booking.v1 import booking_pb2_grpc
 from hotelagg.inventory.v1 import inventory_pb2 as inv
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from sandbox.channel_manager import Config as CMConfig
 from sandbox.channel_manager import start as start_cm
@@ -312,3 +313,15 @@ async def until(check: Callable[[], Awaitable[bool]], timeout: float, what: str)
         assert time.monotonic() - began < timeout, f"{what}: not within {timeout}s"
         await asyncio.sleep(0.05)
     return time.monotonic() - began
+
+
+async def hold_ends(db, booking_id: str, left: timedelta = timedelta(seconds=-1)) -> None:
+    """Time passes until the booking's hold has `left` to run (negative: it ended that long ago), here and
+    in the booking, as if its ttl had passed."""
+    end = datetime.now(timezone.utc) + left
+    async with db.unit_of_work() as uow:
+        hold_id = (await uow.connection.execute(
+            update(bookings).where(bookings.c.id == booking_id).values(expires_at=end)
+            .returning(bookings.c.hold_id))).scalar_one()
+        await uow.connection.execute(update(holds).where(holds.c.id == hold_id).values(expires_at=end))
+        await uow.commit()
