@@ -85,8 +85,8 @@ class ChannelPoller:
 
     async def _catch_up(self, hotel: Row, client: ChannelManagerClient) -> int:
         async with self.db.reading() as conn:
-            cursor = await sync.cursor_of(conn, hotel.channel_manager_id, hotel.id)
-        if not cursor:
+            cursor, loaded = await sync.cursor_of(conn, hotel.channel_manager_id, hotel.id)
+        if not loaded:  # webhooks may have moved the cursor already: it does not say the nights are there
             cursor = await self._load(hotel, client)
         applied, caught_up = await self._follow(hotel, client, cursor)
         if caught_up:
