@@ -1,7 +1,8 @@
 """The fallback to webhooks: follows each channel-managed hotel's change feed (ARCHITECTURE §1, §5.6).
 
 Every poll interval each hotel is brought up to the channel manager's latest sequence; a hotel whose
-webhooks showed a gap is polled at once. A hotel never loaded is loaded whole first (365 nights).
+webhooks showed a gap is polled at once. A hotel never loaded is loaded whole first (365 nights),
+however far webhooks moved its cursor before (sync_cursors.loaded_at says whether it was).
 """
 
 from __future__ import annotations
