@@ -12,10 +12,14 @@ from tests.api.channel_helpers import NIGHTS, mirrored
 TOMORROW = date.today() + timedelta(days=1)
 
 
-async def _post_feed(rig, since: int = 0) -> None:
+async def _post_feed(rig, since: int = 0) -> list[str]:
+    """Posts the sandbox's events after `since` as its webhooks; our receiver's answers, in order."""
+    answers = []
     for event in await rig.feed(since):
         status, answer = await rig.post(event)
         assert status == 200, answer
+        answers.append(answer["status"])
+    return answers
 
 
 async def test_a_hotel_whose_first_webhook_comes_before_any_poll_is_still_loaded_whole(db):
@@ -32,7 +36,7 @@ async def test_a_hotel_whose_first_webhook_comes_before_any_poll_is_still_loaded
 async def test_a_first_webhook_selling_a_night_not_mirrored_yet_is_applied_by_the_load(db):
     async with mirrored(db, price=10000, announce=False) as rig:
         await rig.sell_elsewhere(TOMORROW, rooms=2)  # event 1: a delta, for a night we have no row of
-        await _post_feed(rig)
+        assert await _post_feed(rig) == ["waiting"]  # for the load: nothing to move yet
         await rig.poller.poll_all()
         assert await rig.nights() == [(5, 10000), (3, 10000)] + [(5, 10000)] * (NIGHTS - 2)
         assert await rig.cursor() == 1
