@@ -96,6 +96,9 @@ class HotelSpec:
     nights: int
     room_types: list[RoomTypeSpec]
     city: str = ""
+    # False: the hotel was selling before it was connected, as with a real channel manager whose feed
+    # starts at the first change after connection; no snapshot announces its ARI, only the ARI read does.
+    announce: bool = True
 
 
 @dataclass

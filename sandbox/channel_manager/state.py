@@ -46,8 +46,9 @@ class State:
         hotel = Hotel(spec.hotel_code, spec.name, spec.currency, spec.city, room_types,
                       old.events if old else [])
         self.hotels[hotel.code] = hotel
-        for rt in room_types.values():
-            self._snapshot(hotel, rt, list(rt.nights.values()))
+        if spec.announce:
+            for rt in room_types.values():
+                self._snapshot(hotel, rt, list(rt.nights.values()))
         return hotel
 
     def set_nights(self, hotel_code: str, room_type_code: str, updates: list[NightUpdate]) -> int:

@@ -56,7 +56,8 @@ def parse_reserve(body: dict) -> ReserveRequest:
 
 
 def parse_hotel(body: dict) -> HotelSpec:
-    reject_unknown(body, ("hotel_code", "name", "currency", "city", "start", "nights", "room_types"))
+    reject_unknown(body, ("hotel_code", "name", "currency", "city", "start", "nights", "room_types",
+                         "announce"))
     spec = HotelSpec(
         hotel_code=get_str(body, "hotel_code", pattern=CODE),
         name=get_str(body, "name"),
@@ -65,6 +66,7 @@ def parse_hotel(body: dict) -> HotelSpec:
         nights=get_int(body, "nights", lo=1, hi=1000, default=365),
         room_types=[],
         city=get_str(body, "city", default=""),
+        announce=get_bool(body, "announce", default=True),
     )
     room_types = body.get("room_types")
     if not isinstance(room_types, list) or not room_types:

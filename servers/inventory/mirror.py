@@ -26,9 +26,10 @@ class Mirror:
         now = datetime.now(timezone.utc)
         outcome = await sync.apply_events(uow, hotel.channel_manager_id, hotel.id, events, now)
         self._announce(uow, hotel, outcome, now)
-        if outcome.gap or outcome.stale:
+        if outcome.gap or outcome.stale or outcome.awaits_load:
             # A gap: the missing events are in the change feed. A new event behind our cursor: the
             # source may have started its sequence again; the poll finds out and reloads if so.
+            # Awaiting the first load: the poll loads the hotel.
             uow.after_commit(self._gap_seen(hotel.id))
         return outcome
 
@@ -48,6 +49,11 @@ class Mirror:
         await sync.apply_snapshots(uow, hotel.id, snapshots, now, outcome, codes, restart)
         outcome.last_sequence = cursor
         self._announce(uow, hotel, outcome, now)
+        # Events that waited for this load (first_load.py), or that came after the sequence it read while
+        # its answer was on the way, go on top of it now, not at the next poll.
+        after = await sync.apply_events(uow, hotel.channel_manager_id, hotel.id, [], now)
+        self._announce(uow, hotel, after, now)
+        outcome.last_sequence = after.last_sequence
         return outcome
 
     async def room_type_added(self, uow: UnitOfWork, hotel_id: str) -> None:

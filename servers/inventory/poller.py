@@ -1,7 +1,8 @@
 """The fallback to webhooks: follows each channel-managed hotel's change feed (ARCHITECTURE §1, §5.6).
 
 Every poll interval each hotel is brought up to the channel manager's latest sequence; a hotel whose
-webhooks showed a gap is polled at once. A hotel never loaded is loaded whole first (365 nights).
+webhooks showed a gap is polled at once. A hotel never loaded is loaded whole first (365 nights),
+however far webhooks moved its cursor before (sync_cursors.loaded_at says whether it was).
 """
 
 from __future__ import annotations
@@ -85,8 +86,8 @@ class ChannelPoller:
 
     async def _catch_up(self, hotel: Row, client: ChannelManagerClient) -> int:
         async with self.db.reading() as conn:
-            cursor = await sync.cursor_of(conn, hotel.channel_manager_id, hotel.id)
-        if not cursor:
+            cursor, loaded = await sync.cursor_of(conn, hotel.channel_manager_id, hotel.id)
+        if not loaded:  # webhooks may have moved the cursor already: it does not say the nights are there
             cursor = await self._load(hotel, client)
         applied, caught_up = await self._follow(hotel, client, cursor)
         if caught_up:

@@ -3,6 +3,8 @@
 Every event is recorded by its id first (a duplicate is skipped), then the events that follow the
 hotel's cursor without a gap are applied, in one transaction with the cursor. An event after a gap
 waits in webhook_events until the missing ones arrive, by webhook or by the poll the gap starts.
+Before the hotel's first full load, a delta for a night we hold no row of waits too, for the load
+(first_load.py).
 
 Deltas from our own channel ("hotelagg") change nothing here: our holds already moved those rooms.
 """
@@ -24,6 +26,7 @@ from servers.inventory.bulk import merge_snapshots
 from servers.inventory.channel_count import as_mirrored
 from servers.inventory.channel_events import event_json, from_json
 from servers.inventory.domain import Night
+from servers.inventory.first_load import mirrorable
 from servers.inventory.night_rows import MergedNights
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import inventory, room_types, sync_cursors, webhook_events
@@ -45,6 +48,8 @@ class SyncOutcome:
     stale: int = 0
     last_sequence: int = 0
     gap: bool = False
+    # Events stopped at a delta for a night with no row, before the hotel's first load: it must come.
+    awaits_load: bool = False
     # The event ids seen for the first time.
     fresh_ids: set[str] = field(default_factory=set)
     # room type code → the nights after the change, for the cache and WatchInventory: a list, or the
@@ -64,7 +69,7 @@ class SyncOutcome:
 async def apply_events(uow: UnitOfWork, source: str, hotel_id: str, events: list[ChannelEvent],
                        now: datetime) -> SyncOutcome:
     outcome = SyncOutcome()
-    cursor = await _lock_cursor(uow, source, hotel_id, now)
+    cursor, loaded = await _lock_cursor(uow, source, hotel_id, now)
     fresh = await _record(uow, source, hotel_id, events, now)
     outcome.fresh_ids = fresh
     outcome.duplicates = len(events) - len(fresh)
@@ -82,12 +87,18 @@ async def apply_events(uow: UnitOfWork, source: str, hotel_id: str, events: list
         run.append(event)
         sequence = event.sequence
     codes = await room_type_ids(uow, hotel_id, {e.change.room_type_code for e in run})
+    if not loaded:
+        applicable = await mirrorable(uow, codes, run)
+        if len(applicable) < len(run):
+            outcome.awaits_load = True
+            run = applicable
+            sequence = run[-1].sequence if run else cursor
     await _apply_run(uow, hotel_id, codes, run, now, outcome)
     outcome.applied = len(run)
     outcome.last_sequence = sequence
     # Behind a gap the mirror is not in step with the source, however many events arrive: it does not
     # count as heard from (search's freshness bound), so search asks the source once the bound passes.
-    await _advance(uow, source, hotel_id, sequence, now, heard=not outcome.gap)
+    await _advance(uow, source, hotel_id, sequence, now, heard=not (outcome.gap or outcome.awaits_load))
     # Only events that must wait for a missing one are kept whole, to be applied later.
     await _keep_waiting(uow, source, [e for e in given.values() if e.sequence > sequence])
     return outcome
@@ -95,18 +106,19 @@ async def apply_events(uow: UnitOfWork, source: str, hotel_id: str, events: list
 
 async def set_cursor(uow: UnitOfWork, source: str, hotel_id: str, sequence: int, now: datetime,
                      restart: bool = False) -> int:
-    """After a full ARI load: everything up to `sequence` is in the mirror; returns the cursor now.
+    """After a full ARI load: everything up to `sequence` is in the mirror, and the hotel counts as
+    loaded from now on; returns the cursor now.
 
     Webhooks may have moved the cursor past the load's sequence while its answer was on the way: the
     cursor stays where it is then (taking it back would leave the events in between applied but
     behind it, a gap no poll fills). Only a source that started again (`restart`) takes it back.
     """
-    cursor = await _lock_cursor(uow, source, hotel_id, now)
+    cursor, _ = await _lock_cursor(uow, source, hotel_id, now)
     if restart:
         await _drop_waiting(uow, source, hotel_id)
     else:
         sequence = max(cursor, sequence)
-    await _advance(uow, source, hotel_id, sequence, now)
+    await _advance(uow, source, hotel_id, sequence, now, loaded=True)
     return sequence
 
 
@@ -135,25 +147,30 @@ async def forget_cursor(uow: UnitOfWork, hotel_id: str) -> bool:
     return result.rowcount > 0
 
 
-async def cursor_of(conn, source: str, hotel_id: str) -> int | None:
-    query = select(sync_cursors.c.last_sequence).where(sync_cursors.c.channel_manager_id == source,
-                                                       sync_cursors.c.hotel_id == hotel_id)
-    return (await conn.execute(query)).scalar()
+async def cursor_of(conn, source: str, hotel_id: str) -> tuple[int, bool]:
+    """The hotel's cursor, and whether the hotel was ever loaded whole ((0, False) if never synced)."""
+    query = select(sync_cursors.c.last_sequence, sync_cursors.c.loaded_at.is_not(None)).where(
+        sync_cursors.c.channel_manager_id == source, sync_cursors.c.hotel_id == hotel_id)
+    row = (await conn.execute(query)).first()
+    return (row[0], bool(row[1])) if row is not None else (0, False)
 
 
-async def _lock_cursor(uow: UnitOfWork, source: str, hotel_id: str, now: datetime) -> int:
+async def _lock_cursor(uow: UnitOfWork, source: str, hotel_id: str, now: datetime) -> tuple[int, bool]:
     # The cursor row is the per-hotel lock: one applier at a time, in order.
     statement = insert_on_conflict(sync_cursors, uow.is_sqlite).values(
         channel_manager_id=source, hotel_id=hotel_id, last_sequence=0, updated_at=now
     ).on_conflict_do_nothing()
     await uow.connection.execute(statement)
-    query = select(sync_cursors.c.last_sequence).where(sync_cursors.c.channel_manager_id == source,
-                                                       sync_cursors.c.hotel_id == hotel_id)
-    return (await uow.connection.execute(uow.for_update(query))).scalar_one()
+    query = select(sync_cursors.c.last_sequence, sync_cursors.c.loaded_at).where(
+        sync_cursors.c.channel_manager_id == source, sync_cursors.c.hotel_id == hotel_id)
+    cursor, loaded_at = (await uow.connection.execute(uow.for_update(query))).one()
+    return cursor, loaded_at is not None
 
 
 async def _record(uow: UnitOfWork, source: str, hotel_id: str, events: list[ChannelEvent], now: datetime) -> set[str]:
     """Records the events by id; returns the ids not seen before."""
+    if not events:  # only the waiting ones are looked at (right after a load)
+        return set()
     rows = [{"source": source, "event_id": e.event_id, "hotel_id": hotel_id, "sequence": e.sequence,
              "received_at": now} for e in events]
     # One statement compiled once, sent with every row (SQLAlchemy batches them into multi-row
@@ -190,11 +207,12 @@ async def _keep_waiting(uow: UnitOfWork, source: str, events: list[ChannelEvent]
 
 
 async def _advance(uow: UnitOfWork, source: str, hotel_id: str, sequence: int, now: datetime,
-                   heard: bool = True) -> None:
+                   heard: bool = True, loaded: bool = False) -> None:
+    stamps = {**({"updated_at": now} if heard else {}), **({"loaded_at": now} if loaded else {})}
     await uow.connection.execute(
         update(sync_cursors)
         .where(sync_cursors.c.channel_manager_id == source, sync_cursors.c.hotel_id == hotel_id)
-        .values(last_sequence=sequence, **({"updated_at": now} if heard else {})))
+        .values(last_sequence=sequence, **stamps))
     await uow.connection.execute(
         update(webhook_events)
         .where(webhook_events.c.source == source, webhook_events.c.hotel_id == hotel_id,

@@ -312,6 +312,9 @@ sync_cursors = Table(
     Column("feed_cursor", String(200)),
     Column("last_polled_at", UtcDateTime),
     Column("updated_at", UtcDateTime, nullable=False),
+    # When the hotel was last loaded whole (every night of its ARI read); NULL: never, so the poller
+    # loads it. Webhooks create and move the cursor before any load, so it cannot tell this itself.
+    Column("loaded_at", UtcDateTime),
 )
 
 OPEN_DELIVERY = "status IN ('pending', 'retrying', 'parked')"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -57,6 +58,15 @@ class Mirrored:
                 body = {"hotel_code": code, "room_type_code": "STD", "nights": [night]}
                 async with session.post(f"{self.base_url}/admin/ari", json=body) as reply:
                     assert reply.status == 200
+
+    async def sell_elsewhere(self, night: date, rooms: int = 1, channel: str = "expedia") -> None:
+        """Another channel holds rooms on one night at the sandbox: one delta event there."""
+        body = {"hotel_code": CODE, "room_type_code": "STD", "check_in": night.isoformat(),
+                "check_out": (night + timedelta(days=1)).isoformat(), "rooms": rooms, "channel": channel}
+        headers = {"X-Api-Key": API_KEY, "Idempotency-Key": uuid.uuid4().hex}
+        async with aiohttp.ClientSession(headers=headers) as session:
+            async with session.post(f"{self.base_url}/reservations", json=body) as reply:
+                assert reply.status == 201, await reply.text()
 
     async def emit_garbage(self, kind: str, change: dict, code: str = CODE) -> int:
         """The sandbox signs and feeds an event with this change as written (a buggy channel manager)."""
@@ -121,14 +131,15 @@ class Mirrored:
             return tuple((await conn.execute(query)).one())
 
 
-async def sandbox_with(price: int, port: int = 0, code: str = CODE, rooms: int = 5):
+async def sandbox_with(price: int, port: int = 0, code: str = CODE, rooms: int = 5, announce: bool = True):
     runner, bound = await start(port=port, config=Config(), shutdown_timeout=1.0)
-    await add_sandbox_hotel(bound, price, code, rooms)
+    await add_sandbox_hotel(bound, price, code, rooms, announce)
     return runner, bound
 
 
-async def add_sandbox_hotel(port: int, price: int, code: str, rooms: int = 5) -> None:
-    body = {"hotel_code": code, "name": code, "currency": "EUR", "start": date.today().isoformat(),
+async def add_sandbox_hotel(port: int, price: int, code: str, rooms: int = 5, announce: bool = True) -> None:
+    """`announce=False`: a hotel that sold before it was connected; its feed starts at the next change."""
+    body = {"announce": announce, "hotel_code": code, "name": code, "currency": "EUR", "start": date.today().isoformat(),
             "nights": NIGHTS, "room_types": [{"code": "STD", "name": "Standard", "total": rooms, "price_minor": price}]}
     async with aiohttp.ClientSession() as session:
         async with session.post(f"http://127.0.0.1:{port}/admin/hotels", json=body) as reply:
@@ -145,8 +156,8 @@ async def create_mirrored_hotel(stub, base_url: str, hotel_id: str = HOTEL, code
 
 
 @asynccontextmanager
-async def mirrored(db, price: int = 10000):
-    runner, port = await sandbox_with(price)
+async def mirrored(db, price: int = 10000, announce: bool = True):
+    runner, port = await sandbox_with(price, announce=announce)
     base_url = f"http://127.0.0.1:{port}"
     settings = Settings(database_url=db.url, port=0, webhook_port=0, poll_interval_seconds=3600,
                         channel_managers={"sandbox": {"base_url": base_url, "api_key": API_KEY,

@@ -69,6 +69,14 @@ async def test_snapshot_then_deltas_in_order(cm_server):
     assert await _available(stub) == [9, 7, 10]
 
 
+async def test_before_the_first_load_a_delta_for_a_night_not_mirrored_waits_with_all_after_it(cm_server):
+    """Nothing to move yet: applied, it would pass the cursor and be lost under the load (first_load.py)."""
+    _, stub = cm_server
+    early = await _apply(stub, _delta(1), _snapshot(2, available=8))
+    assert (early.applied_count, early.last_sequence) == (0, 0)
+    assert await _available(stub) == []
+
+
 async def test_duplicates_are_skipped(cm_server):
     _, stub = cm_server
     snapshot, delta = _snapshot(1), _delta(2)

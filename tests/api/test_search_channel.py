@@ -154,9 +154,9 @@ async def test_a_stale_mirror_whose_channel_manager_fails_is_stale_not_an_error(
 async def test_a_mirror_fed_by_webhooks_is_fresh_though_its_last_poll_is_old(db):
     async with _cm_app(db, cache_ttl_seconds=1, search_freshness_seconds=60) as (running, stub, search):
         await _apply(stub, _snapshot(1))
-        async with running.context["db"].unit_of_work() as uow:  # a successful poll, ten minutes ago
-            await uow.connection.execute(update(sync_cursors).values(
-                last_polled_at=datetime.now(timezone.utc) - timedelta(minutes=10)))
+        async with running.context["db"].unit_of_work() as uow:  # a successful poll (a load), ten minutes ago
+            ago = datetime.now(timezone.utc) - timedelta(minutes=10)
+            await uow.connection.execute(update(sync_cursors).values(last_polled_at=ago, loaded_at=ago))
             await uow.commit()
         await asyncio.sleep(1.1)  # the cache forgot
         await _apply(stub, _delta(2, -1, offset=FIRST + 20))  # heard from just now, about another night

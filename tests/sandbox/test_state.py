@@ -37,6 +37,17 @@ def _request(first: int, stay: int, rooms: int = 1, hold: int = 60) -> ReserveRe
     return ReserveRequest("H", "STD", check_in, check_in + dt.timedelta(days=stay), rooms, hold_seconds=hold)
 
 
+def test_an_unannounced_hotel_has_its_ari_but_a_feed_starting_with_its_next_change():
+    state = State(Clock())
+    spec = HotelSpec("Q", "Q", "EUR", START, NIGHTS, [RoomTypeSpec("STD", "Std", 3, 100)], announce=False)
+    state.put_hotel(spec)
+    assert state.changes("Q", 0, 10)["events"] == []
+    assert len(state.ari("Q", START, START + dt.timedelta(days=NIGHTS))["room_types"][0]["nights"]) == NIGHTS
+    state.reserve(ReserveRequest("Q", "STD", START, START + dt.timedelta(days=1), 1, channel="expedia"))
+    [sale] = state.changes("Q", 0, 10)["events"]
+    assert (sale["sequence"], sale["type"], sale["delta"]["available_change"]) == (1, "delta", -1)
+
+
 def test_a_hold_lapses_on_its_expiry_and_not_before():
     state, clock = _state()
     res = state.reserve(_request(0, 2, rooms=2, hold=10))
