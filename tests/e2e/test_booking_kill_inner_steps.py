@@ -15,6 +15,12 @@ booking server must end the booking within its hold's life, balanced (money at t
 channel manager, our holds): a create asks the hold again under `{booking}:hold` to learn what it
 took and gives it back (FAILED); a confirm asks the commit again under `{booking}:commit` and
 carries on to CONFIRMED.
+
+Why a gate and not SIGSTOP of the inventory process: a process frozen at a random moment may be frozen
+inside a transaction of its own jobs (the channel poller writes every half second), and on SQLite that
+holds the whole database's write lock, so the booking server could not even write its step down. The
+gate stalls exactly the one call, and what it kept tells the test that the call (its idempotency key)
+or its answer (the hold's id) is there, so every kill point is reached deterministically.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 import grpc
@@ -116,44 +122,63 @@ async def _stalled_at_the_step(db, gate: WireGate, point: InnerKill) -> bool:
     return len(done) == 1 and done[0].encode() in gate.kept[ANSWERS]
 
 
+@asynccontextmanager
+async def side_by_side(*servers):
+    """Several `served` started at once (each waits for its own health), all stopped on the way out."""
+    async with AsyncExitStack() as stack:
+        entered = await asyncio.gather(*(stack.enter_async_context(server) for server in servers),
+                                       return_exceptions=True)
+        for outcome in entered:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        yield entered
+
+
 @pytest.mark.parametrize("step", list(STEPS), ids=list(STEPS))
 async def test_a_booking_killed_at_our_inventory_step_ends_balanced_after_a_restart(db, stack, tmp_path, step):
     point = STEPS[step]
-    async with sandboxes() as side:
-        webhook_port, inventory_port = free_port(), free_port()
+    webhook_port, inventory_port = free_port(), free_port()
+    async with sandboxes() as side, gated(inventory_port) as gate:
         inventory = server_settings(db, side, stack, webhook_port, default_hold_ttl_seconds=HOLD_SECONDS)
-        async with served(tmp_path, "inventory", inventory, ("inventory",), inventory_port) as (_, inventory_ch), \
-                gated(inventory_port) as gate:
-            await mirrored_hotel(inventory_ch, side, webhook_port, HOTEL)
 
-            def booking_server(**more) -> dict[str, str]:
-                return server_settings(db, side, stack, webhook_port, inventory_target=f"127.0.0.1:{gate.port}",
-                                       **more)
+        def booking_server(**more) -> dict[str, str]:
+            return server_settings(db, side, stack, webhook_port, inventory_target=f"127.0.0.1:{gate.port}",
+                                   **more)
 
-            async with served(tmp_path, "first", booking_server(**FIRST), ("booking",)) as (process, channel):
-                in_flight = await DRIVERS[point.rpc](gate, point, booking_pb2_grpc.BookingServiceStub(channel))
-                before_step = await _hold_statuses(db)
-
-                async def waiting_there() -> bool:
-                    return await _stalled_at_the_step(db, gate, point)
-
-                await until(waiting_there, 10, f"the booking server's {point.rpc} stalled at our inventory")
-                killed_at = time.monotonic()
-                process.send_signal(signal.SIGKILL)
-                process.wait(timeout=10)
-                with pytest.raises(grpc.aio.AioRpcError) as lost:
-                    await in_flight
-                assert lost.value.code() == grpc.StatusCode.UNAVAILABLE
-            if point.kept == LOST and point.way == REQUESTS:
-                assert await _hold_statuses(db) == before_step, "the inventory did a call it never got"
+        # Both at once: the booking server reaches the inventory (through the gate) only once asked to book.
+        async with side_by_side(served(tmp_path, "inventory", inventory, ("inventory",), inventory_port),
+                                served(tmp_path, "first", booking_server(**FIRST), ("booking",))) \
+                as ((_, inventory_channel), (first, channel)):
+            await mirrored_hotel(inventory_channel, side, webhook_port, HOTEL)
+            killed_at = await _kill_at_the_step(db, gate, point, first, channel)
             gate.open()
-
             async with served(tmp_path, "second", booking_server(**RESTARTED), ("booking",)):
                 async def ended() -> bool:
                     return (await _the_booking(db)).status in ENDS
 
                 await until(ended, 30, "the restarted booking server ended the booking")
                 assert time.monotonic() - killed_at < HOLD_SECONDS, "not within the hold's life"
-                booking = await _the_booking(db)
-                assert booking.status == point.ends, (booking.status, booking.failure_reason, booking.cancel_reason)
-                await _balanced(side, db, booking)
+                ended_as = await _the_booking(db)
+                assert ended_as.status == point.ends, (ended_as.status, ended_as.failure_reason,
+                                                       ended_as.cancel_reason)
+                await _balanced(side, db, ended_as)
+
+
+async def _kill_at_the_step(db, gate: WireGate, point: InnerKill, process, channel) -> float:
+    """Drives the booking server to the step, SIGKILLs it there; when, by the monotonic clock."""
+    in_flight = await DRIVERS[point.rpc](gate, point, booking_pb2_grpc.BookingServiceStub(channel))
+    before_step = await _hold_statuses(db)
+
+    async def waiting_there() -> bool:
+        return await _stalled_at_the_step(db, gate, point)
+
+    await until(waiting_there, 10, f"the booking server's {point.rpc} stalled at our inventory")
+    killed_at = time.monotonic()
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    with pytest.raises(grpc.aio.AioRpcError) as lost:
+        await in_flight
+    assert lost.value.code() == grpc.StatusCode.UNAVAILABLE
+    if point.kept == LOST and point.way == REQUESTS:
+        assert await _hold_statuses(db) == before_step, "the inventory did a call it never got"
+    return killed_at

@@ -6,7 +6,8 @@ It knows nothing of gRPC: once closed, whatever bytes come that way are kept, no
 the inventory does the work and its answer waits. When the booking side of a connection goes away (the
 server was killed), the requests kept are dropped (`lost`: the call never reached the inventory) or
 delivered after all, followed by the end of the connection (`late`: the inventory reads a call whose
-caller is gone, and may or may not do it). Opened, it passes everything again.
+caller is gone, and may or may not do it). Opened again, it passes what comes next; what it kept stays
+kept, so it is opened only once the connection it cut short is dead (the restarted server makes its own).
 """
 
 from __future__ import annotations
@@ -55,7 +56,11 @@ class WireGate:
         self.closed = None
 
     async def _relay(self, caller_reader: asyncio.StreamReader, caller_writer: asyncio.StreamWriter) -> None:
-        inventory_reader, inventory_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        try:
+            inventory_reader, inventory_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        except OSError:
+            caller_writer.close()  # the inventory is not listening (yet): the caller connects again
+            return
         pumps = [asyncio.ensure_future(self._pump(caller_reader, inventory_writer, REQUESTS)),
                  asyncio.ensure_future(self._pump(inventory_reader, caller_writer, ANSWERS))]
         self._pumps.update(pumps)
