@@ -30,12 +30,14 @@ def server_settings(db, side, stack: dict, webhook_port: int, **more) -> dict[st
 
 
 @asynccontextmanager
-async def served(workdir, name: str, settings: dict):
-    """`python -m servers serve` on a free port until it answers health checks; killed on exit."""
-    port = free_port()
+async def served(workdir, name: str, settings: dict, services: tuple[str, ...] = (), port: int | None = None):
+    """`python -m servers serve` (every service, or those given) on `port` or a free one until it answers
+    health checks; killed on exit."""
+    port = port or free_port()
     env = clean_env(port=str(port), **settings)
+    chosen = [arg for service in services for arg in ("--service", service)]
     with open(workdir / f"{name}.out", "wb") as out, open(workdir / f"{name}.err", "wb") as err:
-        process = subprocess.Popen([sys.executable, "-m", "servers", "serve"], cwd=ROOT, env=env,
+        process = subprocess.Popen([sys.executable, "-m", "servers", "serve", *chosen], cwd=ROOT, env=env,
                                    stdout=out, stderr=err)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     try:
