@@ -18,7 +18,7 @@ import logging
 from servers import app
 from servers.runtime.config import SERVICE_NAMES, load_settings
 from servers.runtime.logs import configure_logging
-from servers.runtime.server import serve_until_signalled
+from servers.runtime.server import exit_now, serve_until_signalled
 from servers.storage.database import Database
 from servers.storage.migrate import upgrade
 
@@ -29,7 +29,8 @@ async def _serve(services: list[str], port: int | None) -> None:
     settings = load_settings()
     running = await app.start(settings, services, port)
     print(f"hotelagg serving {', '.join(services)} on {settings.host}:{running.port}", flush=True)
-    await serve_until_signalled(running, settings.shutdown_grace_seconds)
+    if not await serve_until_signalled(running, settings.shutdown_grace_seconds):
+        exit_now()
 
 
 async def _seed() -> int:

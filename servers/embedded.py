@@ -21,7 +21,7 @@ import aiohttp
 from servers import app
 from servers.inventory.webhooks import webhook_path
 from servers.runtime.config import ChannelManagerSettings, Settings
-from servers.runtime.server import serve_until_signalled
+from servers.runtime.server import exit_now, serve_until_signalled
 from servers.demo_partners import demo_partners, seed_demo_partners
 from servers.seed import seed_sandbox_hotels
 from servers.storage.database import Database
@@ -116,7 +116,7 @@ async def run(settings: Settings) -> None:
         print(f"hotelagg serving every service on {settings.host}:{running.port}; webhooks on :{webhook_port}; "
               f"sandbox channel manager on :{sandbox_port}, payment gateway on :{payments_port}, "
               f"partners on :{partners[0].port} (json_rest) and :{partners[1].port} (ota_xml)", flush=True)
-        await serve_until_signalled(running, settings.shutdown_grace_seconds)
+        clean = await serve_until_signalled(running, settings.shutdown_grace_seconds)
     finally:
         for process in helpers:
             process.terminate()
@@ -125,3 +125,5 @@ async def run(settings: Settings) -> None:
                 process.wait(10)
             except subprocess.TimeoutExpired:
                 process.kill()
+    if not clean:
+        exit_now()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +19,9 @@ from servers.runtime.credentials import Credentials
 from servers.runtime.interceptors import ApiInterceptor
 
 log = logging.getLogger("hotelagg.server")
+
+# How long the parts behind the gRPC server may take to stop once its grace period is over.
+STOP_MARGIN_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,11 @@ class RunningServer:
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
         for hook in self.on_stop:
+            self.stopping = getattr(hook, "__qualname__", repr(hook))
             await hook()
+        self.stopping = ""
+
+    stopping: str = ""  # the part being stopped now (what a shutdown that overran was waiting for)
 
 
 async def create_server(
@@ -87,8 +96,34 @@ async def wait_for_signal() -> None:
     await stop.wait()
 
 
-async def serve_until_signalled(running: RunningServer, grace: float) -> None:
-    """Runs until SIGTERM or SIGINT, then shuts down gracefully."""
+async def serve_until_signalled(running: RunningServer, grace: float) -> bool:
+    """Runs until SIGTERM or SIGINT, then shuts down gracefully; False when the shutdown overran.
+
+    The gRPC server gets the grace period for calls in flight, the parts behind it (jobs, queues,
+    pools) STOP_MARGIN_SECONDS more. Work still unwinding then is left to die with the process
+    (exit_now): every step is recorded before it is taken, so whatever a kill -9 leaves, the next
+    process finishes; an orchestrator would kill a server that outlives its grace anyway.
+    """
     await wait_for_signal()
     log.info("shutting down", extra={"grace_seconds": grace})
-    await running.stop(grace)
+    return await stop_within(running, grace)
+
+
+async def stop_within(running: RunningServer, grace: float) -> bool:
+    """Stops the server, waiting at most grace + STOP_MARGIN_SECONDS; False when that was not enough."""
+    stopping = asyncio.ensure_future(running.stop(grace))
+    done, _ = await asyncio.wait({stopping}, timeout=grace + STOP_MARGIN_SECONDS)
+    if stopping in done:
+        stopping.result()
+        return True
+    log.warning("shutdown overran its grace period; exiting with work still unwinding",
+                extra={"grace_seconds": grace, "stopping": running.stopping})
+    return False
+
+
+def exit_now(code: int = 0) -> None:
+    """Leaves at once, without waiting for tasks still unwinding (what asyncio.run would do on return)."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
