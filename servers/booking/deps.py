@@ -50,6 +50,11 @@ class BookingDeps:
     def channel_manager(self, channel_manager_id: str) -> ChannelManagerClient | None:
         return self.channel_managers.get(channel_manager_id)
 
+    async def channel_manager_of(self, hotel_id: str):
+        """The hotel and the client of the channel manager it is mirrored from."""
+        hotel = await self.hotel(hotel_id)
+        return hotel, self.channel_manager(hotel.channel_manager.channel_manager_id)
+
     async def hotel(self, hotel_id: str):
         """GetHotel, kept hotel_ttl_seconds: every booking step needs it and it seldom changes."""
         known = self._hotels.get(hotel_id)

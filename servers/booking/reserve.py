@@ -166,8 +166,7 @@ async def _learn_step_in_flight(deps: BookingDeps, booking: Row) -> Row:
             hold = await _hold(deps, booking)
             return await store.change(deps.db, booking, now, hold_id=hold.hold_id)
         if step == domain.RESERVE_STEP and not booking.channel_manager_reservation_id:
-            hotel = await deps.hotel(booking.hotel_id)
-            client = deps.channel_manager(hotel.channel_manager.channel_manager_id)
+            hotel, client = await deps.channel_manager_of(booking.hotel_id)
             reservation = await _reserve_at_channel_manager(deps, booking, hotel, client)
             return await store.change(deps.db, booking, now,
                                       channel_manager_reservation_id=reservation.reservation_id)
@@ -183,11 +182,10 @@ async def _learn_step_in_flight(deps: BookingDeps, booking: Row) -> Row:
     return booking
 
 
-async def release_everything(deps: BookingDeps, booking: Row, cancel_sale: bool = False) -> None:
+async def release_everything(deps: BookingDeps, booking: Row) -> None:
     """Releases the hold, the channel manager's reservation and an uncaptured authorization (idempotent)."""
     if booking.hold_id:
-        await deps.inventory.release(f"{booking.id}:release:{'sale' if cancel_sale else 'hold'}", booking.hold_id,
-                                     cancel_sale=cancel_sale)
+        await deps.inventory.release(f"{booking.id}:release:hold", booking.hold_id)
     await cancel_at_channel_manager(deps, booking)
     if booking.payment_reference and booking.paid_minor == 0:
         await void_authorization(deps, booking)
@@ -198,8 +196,7 @@ async def cancel_at_channel_manager(deps: BookingDeps, booking: Row) -> None:
     restart) is nothing to cancel: a 404 is done, not a failure to retry forever."""
     if not booking.channel_manager_reservation_id:
         return
-    hotel = await deps.hotel(booking.hotel_id)
-    client = deps.channel_manager(hotel.channel_manager.channel_manager_id)
+    _, client = await deps.channel_manager_of(booking.hotel_id)
     try:
         await client.cancel(booking.channel_manager_reservation_id, f"{booking.id}:cancel")
     except NotFound:

@@ -138,7 +138,7 @@ async def finish(deps: BookingDeps, booking: Row) -> Row:
             return await refund_and_cancel(deps, booking, f"the hold lapsed before confirmation ({error.reason})")
         raise
     if booking.channel_manager_reservation_id:
-        client = await _channel_manager_of(deps, booking)
+        _, client = await deps.channel_manager_of(booking.hotel_id)
         try:
             await client.confirm(booking.channel_manager_reservation_id, f"{booking.id}:confirm")
         except ChannelManagerError as refusal:
@@ -179,12 +179,16 @@ async def finish_queued(deps: BookingDeps, message) -> None:
         await finish(deps, booking)
 
 
-async def refund_and_cancel(deps: BookingDeps, booking: Row, reason: str, fee_minor: int = 0) -> Row:
-    """Undoes a booking: first the decision (CANCELLING, with its reason and fee, so the booking no longer
-    claims its room or its money whatever happens next), then everything the decision needs done."""
-    booking = await store.move(deps.db, booking, domain.CANCELLING, datetime.now(timezone.utc),
-                               fee_minor=fee_minor, cancel_reason=reason[:500], expires_at=None)
-    return await finish_cancelling(deps, booking)
+async def refund_and_cancel(deps: BookingDeps, booking: Row, reason: str) -> Row:
+    """Undoes a booking that never became a sale (no fee): decided, then done."""
+    return await finish_cancelling(deps, await _decide_cancellation(deps, booking, reason, fee_minor=0))
+
+
+async def _decide_cancellation(deps: BookingDeps, booking: Row, reason: str, fee_minor: int) -> Row:
+    """CANCELLING, with its reason and fee written down: from here on the booking claims neither its room
+    nor its money, whatever the channel manager or the gateway answer next."""
+    return await store.move(deps.db, booking, domain.CANCELLING, datetime.now(timezone.utc),
+                            fee_minor=fee_minor, cancel_reason=reason[:500], expires_at=None)
 
 
 async def finish_cancelling(deps: BookingDeps, booking: Row) -> Row:
@@ -219,9 +223,8 @@ async def cancel_booking(deps: BookingDeps, booking_id: str, reason: str, etag: 
             if booking.status == domain.HELD:
                 booking = await capture_known(deps, booking)  # a capture whose answer was lost is money paid
             # The fee is decided once, now: a retry after the deadline must not charge more.
-            booking = await store.move(deps.db, booking, domain.CANCELLING, datetime.now(timezone.utc),
-                                       fee_minor=await _fee(deps, booking),
-                                       cancel_reason=(reason or "cancelled by the guest")[:500], expires_at=None)
+            booking = await _decide_cancellation(deps, booking, reason or "cancelled by the guest",
+                                                 fee_minor=await _fee(deps, booking))
         try:
             return await finish_cancelling(deps, booking)
         except Exception:  # noqa: BLE001 - the cancellation stands; the retry queue and reconciliation finish it
@@ -247,7 +250,3 @@ async def expire(deps: BookingDeps, booking: Row) -> Row:
     await release_everything(deps, booking)
     return await store.move(deps.db, booking, domain.EXPIRED, datetime.now(timezone.utc), expires_at=None)
 
-
-async def _channel_manager_of(deps: BookingDeps, booking: Row):
-    hotel = await deps.hotel(booking.hotel_id)
-    return deps.channel_manager(hotel.channel_manager.channel_manager_id)

@@ -6,11 +6,14 @@ so they outlive the server, as the real ones would.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from contextlib import asynccontextmanager
 
 import grpc
+import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hotelagg.inventory.v1 import inventory_pb2 as inv
 
@@ -81,3 +84,16 @@ async def mirrored_hotel(channel, side, webhook_port: int, hotel_id: str, rooms:
         return [n.available_rooms for rt in reply.room_types for n in rt.nights] == [rooms]
 
     await until(loaded, 10, "the mirror loaded the hotel")
+
+
+async def kill_once_waiting(process, in_flight, waiting_there, what: str) -> float:
+    """SIGKILLs the server once `waiting_there()` says it waits at the step; the call in flight is lost
+    (UNAVAILABLE). Returns when it was killed (time.monotonic)."""
+    await until(waiting_there, 10, what)
+    killed_at = time.monotonic()
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    with pytest.raises(grpc.aio.AioRpcError) as lost:
+        await in_flight
+    assert lost.value.code() == grpc.StatusCode.UNAVAILABLE
+    return killed_at

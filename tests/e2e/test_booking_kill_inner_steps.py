@@ -26,7 +26,6 @@ or its answer (the hold's id) is there, so every kill point is reached determini
 from __future__ import annotations
 
 import asyncio
-import signal
 import time
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from sqlalchemy import select
 
 from servers.storage.tables import holds
 from tests.e2e.booking_rig import confirm, create, our_bookings, sandboxes, until
-from tests.e2e.crash_rig import mirrored_hotel, served, server_settings
+from tests.e2e.crash_rig import kill_once_waiting, mirrored_hotel, served, server_settings
 from tests.e2e.process import free_port
 from tests.e2e.test_booking_kill_steps import (
     ENDS, FIRST, HOLD_SECONDS, HOTEL, RESTARTED, _balanced, _the_booking,
@@ -172,13 +171,8 @@ async def _kill_at_the_step(db, gate: WireGate, point: InnerKill, process, chann
     async def waiting_there() -> bool:
         return await _stalled_at_the_step(db, gate, point)
 
-    await until(waiting_there, 10, f"the booking server's {point.rpc} stalled at our inventory")
-    killed_at = time.monotonic()
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=10)
-    with pytest.raises(grpc.aio.AioRpcError) as lost:
-        await in_flight
-    assert lost.value.code() == grpc.StatusCode.UNAVAILABLE
+    killed_at = await kill_once_waiting(process, in_flight, waiting_there,
+                                        f"the booking server's {point.rpc} stalled at our inventory")
     if point.kept == LOST and point.way == REQUESTS:
         assert await _hold_statuses(db) == before_step, "the inventory did a call it never got"
     return killed_at

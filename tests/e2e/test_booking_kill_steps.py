@@ -16,11 +16,9 @@ gateway; the restarted server's reconciliation finishes it, refunding all but th
 from __future__ import annotations
 
 import asyncio
-import signal
 import time
 from dataclasses import dataclass
 
-import grpc
 import pytest
 from hotelagg.booking.v1 import booking_pb2 as bk
 from hotelagg.booking.v1 import booking_pb2_grpc
@@ -32,7 +30,7 @@ from tests.e2e.booking_rig import (
     AUTHORIZE, CAPTURE, CM_CANCEL, CM_CONFIRM, REFUND, RESERVE, VOID, confirm, create, our_bookings, sandboxes,
     until,
 )
-from tests.e2e.crash_rig import mirrored_hotel, served, server_settings
+from tests.e2e.crash_rig import kill_once_waiting, mirrored_hotel, served, server_settings
 from tests.api.helpers import request_id
 from tests.e2e.process import free_port
 
@@ -123,13 +121,7 @@ async def test_a_booking_killed_at_any_step_ends_balanced_after_a_restart(db, st
             async def waiting_there() -> bool:
                 return await side.stalled(point.route) >= 1
 
-            await until(waiting_there, 10, f"the server reached {point.route}")
-            killed_at = time.monotonic()
-            process.send_signal(signal.SIGKILL)
-            process.wait(timeout=10)
-            with pytest.raises(grpc.aio.AioRpcError) as lost:
-                await in_flight
-            assert lost.value.code() == grpc.StatusCode.UNAVAILABLE
+            killed_at = await kill_once_waiting(process, in_flight, waiting_there, f"the server reached {point.route}")
         await side.lift_stall(point.route)
 
         async with served(tmp_path, "second", server_settings(db, side, stack, webhook_port, **RESTARTED)):
