@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from servers.booking.reasons import BookingReason
 from servers.inventory.domain import check_hotel_id, check_room_type_code
 from servers.inventory.stays import validate_stay
 from servers.runtime.errors import Violations, failed_precondition
@@ -41,7 +42,7 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 def check_transition(current: str, wanted: str, booking_id: str) -> None:
     if wanted not in TRANSITIONS[current]:
         raise failed_precondition(
-            "ILLEGAL_TRANSITION", f"a {current} booking cannot become {wanted}",
+            BookingReason.ILLEGAL_TRANSITION, f"a {current} booking cannot become {wanted}",
             booking_id=booking_id, status=current.upper(), wanted=wanted.upper(),
         )
 

@@ -23,8 +23,11 @@ from clients.payments import PaymentError, PaymentInProgress, PaymentNotFound, P
 from servers.booking import domain, store
 from servers.booking.deps import BookingDeps
 from servers.booking.errors import as_api_error, channel_manager_down
+from servers.booking.reasons import BookingReason
 from servers.booking.to_the_end import run_to_the_end
+from servers.hotel.reasons import HotelReason
 from servers.runtime.errors import ApiError, Code, aborted, failed_precondition, not_found
+from servers.runtime.reasons import ApiReason
 from servers.storage.idempotency import request_hash
 
 log = logging.getLogger("hotelagg.booking")
@@ -37,12 +40,12 @@ TRANSIENT_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDE
 async def create_booking(deps: BookingDeps, request: pb.CreateBookingRequest, new: domain.NewBooking) -> Row:
     now = datetime.now(timezone.utc)
     if deps.payments is None:
-        raise ApiError(Code.UNAVAILABLE, "PAYMENTS_NOT_CONFIGURED",
+        raise ApiError(Code.UNAVAILABLE, BookingReason.PAYMENTS_NOT_CONFIGURED,
                        "no payment gateway is configured (HOTELAGG_PAYMENT_GATEWAY_URL)", {}, retry_after_seconds=60)
     hotel = await deps.hotel(new.hotel_id)
     room_type = next((rt for rt in hotel.room_types if rt.code == new.room_type_code), None)
     if room_type is None:
-        raise not_found("ROOM_TYPE_NOT_FOUND", f"room type {new.room_type_code}", hotel_id=new.hotel_id)
+        raise not_found(HotelReason.ROOM_TYPE_NOT_FOUND, f"room type {new.room_type_code}", hotel_id=new.hotel_id)
     domain.check_occupancy(new.guests, new.rooms, room_type.max_occupancy)
     channel_manager = None
     if hotel.HasField("channel_manager"):
@@ -73,7 +76,7 @@ def _took_nothing(error: Exception) -> bool:
     if isinstance(error, (ChannelManagerError, PaymentError)):
         return True
     if isinstance(error, ApiError):
-        return error.reason == "LOCK_BUSY"  # the channel manager was never called
+        return error.reason is ApiReason.LOCK_BUSY  # the channel manager was never called
     return isinstance(error, HotelaggError) and error.code not in TRANSIENT_CODES
 
 
@@ -88,10 +91,10 @@ def _claim_values(request: pb.CreateBookingRequest, new: domain.NewBooking, hote
 
 def _replay(booking: Row, digest: str) -> Row:
     if booking.request_hash != digest:
-        raise failed_precondition("IDEMPOTENCY_KEY_REUSED", "this request_id was used for a different booking",
+        raise failed_precondition(ApiReason.IDEMPOTENCY_KEY_REUSED, "this request_id was used for a different booking",
                                   request_id=booking.request_id)
     if booking.status == domain.PENDING:
-        raise aborted("REQUEST_IN_PROGRESS", "a booking with this request_id is being made",
+        raise aborted(ApiReason.REQUEST_IN_PROGRESS, "a booking with this request_id is being made",
                       request_id=booking.request_id)
     return booking
 

@@ -19,9 +19,13 @@ from clients.hotelagg import HotelaggError
 from clients.payments import PaymentError, PaymentInProgress
 from servers.booking import domain, store
 from servers.booking.deps import BookingDeps
+from servers.booking.reasons import BookingReason
 from servers.booking.reserve import cancel_at_channel_manager, release_everything, void_authorization
 from servers.booking.to_the_end import run_to_the_end
+from servers.hotel import reasons as hotel_reasons
+from servers.hotel.reasons import HOLD_LAPSED, HotelReason
 from servers.runtime.errors import aborted, failed_precondition
+from servers.runtime.reasons import ApiReason
 
 log = logging.getLogger("hotelagg.booking")
 
@@ -32,7 +36,7 @@ def _check_etag(booking: Row, etag: str) -> None:
     from servers.booking.mapping import booking_etag
 
     if etag and etag != booking_etag(booking):
-        raise aborted("ETAG_MISMATCH", "the booking changed since this etag was read", booking_id=booking.id)
+        raise aborted(ApiReason.ETAG_MISMATCH, "the booking changed since this etag was read", booking_id=booking.id)
 
 
 async def confirm_booking(deps: BookingDeps, booking_id: str, etag: str) -> Row:
@@ -58,7 +62,7 @@ async def _confirm(deps: BookingDeps, booking_id: str, etag: str) -> Row:
 
 
 def _hold_expired(booking: Row):
-    return failed_precondition("HOLD_EXPIRED", "the booking's hold expired before it was confirmed",
+    return failed_precondition(HotelReason.HOLD_EXPIRED, "the booking's hold expired before it was confirmed",
                                booking_id=booking.id,
                                expire_time=booking.expires_at.isoformat() if booking.expires_at else "")
 
@@ -72,7 +76,7 @@ async def carry_on(deps: BookingDeps, booking: Row) -> Row:
         try:
             await deps.inventory.commit(f"{booking.id}:commit", booking.hold_id)
         except HotelaggError as error:
-            if error.reason in ("HOLD_EXPIRED", "HOLD_RELEASED"):
+            if hotel_reasons.parse(error.reason) in HOLD_LAPSED:
                 return await expire(deps, booking)
             raise
         booking = await store.change(deps.db, booking, now, step_in_flight=domain.CAPTURE_STEP)
@@ -134,7 +138,7 @@ async def finish(deps: BookingDeps, booking: Row) -> Row:
     try:
         await deps.inventory.commit(f"{booking.id}:commit", booking.hold_id)
     except HotelaggError as error:
-        if error.reason in ("HOLD_EXPIRED", "HOLD_RELEASED"):
+        if hotel_reasons.parse(error.reason) in HOLD_LAPSED:
             return await refund_and_cancel(deps, booking, f"the hold lapsed before confirmation ({error.reason})")
         raise
     if booking.channel_manager_reservation_id:
@@ -215,7 +219,8 @@ async def cancel_booking(deps: BookingDeps, booking_id: str, reason: str, etag: 
             return booking
         if booking.channel != domain.OUR_CHANNEL:
             # Its rooms and money are the partner's business: cancelled here, nothing would go back.
-            raise failed_precondition("SOLD_BY_PARTNER", "a partner sold this booking; the partner cancels it",
+            raise failed_precondition(BookingReason.SOLD_BY_PARTNER,
+                                      "a partner sold this booking; the partner cancels it",
                                       booking_id=booking.id, partner_id=booking.channel)
         if booking.status != domain.CANCELLING:
             _check_etag(booking, etag)

@@ -11,7 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servers.booking.domain import HELD, PENDING, check_transition
+from servers.booking.reasons import BookingReason
 from servers.runtime.errors import aborted, not_found
+from servers.runtime.reasons import ApiReason
 from servers.storage.database import Database
 from servers.storage.tables import bookings, room_types
 
@@ -51,7 +53,7 @@ def _select():
 async def get(conn: AsyncConnection, booking_id: str) -> Row:
     row = (await conn.execute(_select().where(bookings.c.id == booking_id))).first()
     if row is None:
-        raise not_found("BOOKING_NOT_FOUND", f"booking {booking_id}", booking_id=booking_id)
+        raise not_found(BookingReason.BOOKING_NOT_FOUND, f"booking {booking_id}", booking_id=booking_id)
     return row
 
 
@@ -76,7 +78,8 @@ async def change(db: Database, booking: Row, now: datetime, **values) -> Row:
             .returning(*bookings.c, literal(booking.room_type_code, String).label("room_type_code"))
         )).first()
         if row is None:
-            raise aborted("CONCURRENT_UPDATE", "the booking changed meanwhile; read it again", booking_id=booking.id)
+            raise aborted(ApiReason.CONCURRENT_UPDATE,
+                          "the booking changed meanwhile; read it again", booking_id=booking.id)
         await uow.commit()
         return row
 

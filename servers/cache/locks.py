@@ -18,6 +18,7 @@ from typing import Protocol
 import redis.asyncio as aioredis
 
 from servers.runtime.errors import ApiError, Code
+from servers.runtime.reasons import ApiReason
 
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -26,7 +27,7 @@ return 0
 
 
 def busy(keys: list[str]) -> ApiError:
-    return ApiError(Code.ABORTED, "LOCK_BUSY", "these room-nights are being booked right now; try again",
+    return ApiError(Code.ABORTED, ApiReason.LOCK_BUSY, "these room-nights are being booked right now; try again",
                     {"lock": keys[0] if keys else ""}, retry_after_seconds=0.2)
 
 

@@ -8,8 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from servers.hotel.reasons import HotelReason
 from servers.inventory.domain import Night, NightsPatch, Restrictions, apply_patch, nights_between, range_etag
+from servers.inventory.reasons import InventoryReason
 from servers.runtime.errors import aborted, failed_precondition, not_found
+from servers.runtime.reasons import ApiReason
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import hotels, inventory, room_types
 from servers.storage.upsert import insert_on_conflict
@@ -56,9 +59,10 @@ async def find_room_type(conn: AsyncConnection, hotel_id: str, code: str) -> Row
     row = (await conn.execute(query)).first()
     if row is None:
         if (await conn.execute(select(hotels.c.id).where(hotels.c.id == hotel_id))).first() is None:
-            raise not_found("HOTEL_NOT_FOUND", f"hotel {hotel_id}", hotel_id=hotel_id)
+            raise not_found(InventoryReason.HOTEL_NOT_FOUND, f"hotel {hotel_id}", hotel_id=hotel_id)
         raise not_found(
-            "ROOM_TYPE_NOT_FOUND", f"room type {code} of hotel {hotel_id}", hotel_id=hotel_id, room_type_code=code
+            HotelReason.ROOM_TYPE_NOT_FOUND,
+f"room type {code} of hotel {hotel_id}", hotel_id=hotel_id, room_type_code=code
         )
     return row
 
@@ -93,14 +97,14 @@ async def update_inventory(
     hotel_id = room_type.hotel_id
     if room_type.channel_manager_id is not None:
         raise failed_precondition(
-            "CHANNEL_MANAGED_HOTEL",
+            InventoryReason.CHANNEL_MANAGED_HOTEL,
             f"hotel {hotel_id} takes its inventory from channel manager {room_type.channel_manager_id}",
             hotel_id=hotel_id,
         )
     current = (await load_nights(uow.connection, [room_type.id], start, end, lock=uow))[room_type.id]
     if expected_etag and range_etag(room_type.id, current) != expected_etag:
         raise aborted(
-            "ETAG_MISMATCH", "the nights changed since this etag was read; read them again", hotel_id=hotel_id
+            ApiReason.ETAG_MISMATCH, "the nights changed since this etag was read; read them again", hotel_id=hotel_id
         )
     by_night = {n.night: n for n in current}
     updated = [apply_patch(by_night.get(d), d, patch, room_type.total_rooms) for d in nights_between(start, end)]
@@ -144,7 +148,7 @@ async def _write_nights(uow: UnitOfWork, room_type_id: int, hotel_id: str, night
     # RETURNING, not rowcount: drivers report -1 for multi-row inserts.
     written = (await uow.connection.execute(_UPSERT_NIGHTS[uow.is_sqlite], rows)).all()
     if len(written) != len(rows):
-        raise aborted("CONCURRENT_UPDATE", "another change to these nights won; try again", hotel_id=hotel_id)
+        raise aborted(ApiReason.CONCURRENT_UPDATE, "another change to these nights won; try again", hotel_id=hotel_id)
 
 
 async def availability(
@@ -157,7 +161,7 @@ async def availability(
     else:
         currency = (await conn.execute(select(hotels.c.currency_code).where(hotels.c.id == hotel_id))).scalar()
         if currency is None:
-            raise not_found("HOTEL_NOT_FOUND", f"hotel {hotel_id}", hotel_id=hotel_id)
+            raise not_found(InventoryReason.HOTEL_NOT_FOUND, f"hotel {hotel_id}", hotel_id=hotel_id)
         query = select(room_types).where(room_types.c.hotel_id == hotel_id).order_by(room_types.c.code)
         types = list((await conn.execute(query)).all())
     nights = await load_nights(conn, [t.id for t in types], start, end)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servers.inventory.domain import NewHotel, NewRoomType
+from servers.inventory.reasons import InventoryReason
 from servers.runtime.errors import already_exists, not_found
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import hotels, room_types
@@ -25,7 +26,7 @@ class HotelRecord(NamedTuple):
 async def create_hotel(uow: UnitOfWork, hotel: NewHotel, now: datetime) -> HotelRecord:
     conn = uow.connection
     if (await conn.execute(select(hotels.c.id).where(hotels.c.id == hotel.hotel_id))).first():
-        raise already_exists("HOTEL_EXISTS", f"hotel {hotel.hotel_id}", hotel_id=hotel.hotel_id)
+        raise already_exists(InventoryReason.HOTEL_EXISTS, f"hotel {hotel.hotel_id}", hotel_id=hotel.hotel_id)
     values = asdict(hotel)
     values["id"] = values.pop("hotel_id")
     try:
@@ -34,7 +35,7 @@ async def create_hotel(uow: UnitOfWork, hotel: NewHotel, now: datetime) -> Hotel
         )
     except IntegrityError:
         raise already_exists(
-            "HOTEL_EXISTS", f"hotel {hotel.hotel_id} or its channel manager code", hotel_id=hotel.hotel_id
+            InventoryReason.HOTEL_EXISTS, f"hotel {hotel.hotel_id} or its channel manager code", hotel_id=hotel.hotel_id
         ) from None
     return await get_hotel(conn, hotel.hotel_id)
 
@@ -45,7 +46,8 @@ async def create_room_type(uow: UnitOfWork, hotel_id: str, room_type: NewRoomTyp
     exists = select(room_types.c.id).where(room_types.c.hotel_id == hotel_id, room_types.c.code == room_type.code)
     if (await conn.execute(exists)).first():
         raise already_exists(
-            "ROOM_TYPE_EXISTS", f"room type {room_type.code}", hotel_id=hotel_id, room_type_code=room_type.code
+            InventoryReason.ROOM_TYPE_EXISTS,
+f"room type {room_type.code}", hotel_id=hotel_id, room_type_code=room_type.code
         )
     await conn.execute(
         insert(room_types).values(hotel_id=hotel_id, **asdict(room_type), created_at=now, updated_at=now)
@@ -61,14 +63,14 @@ async def create_room_type(uow: UnitOfWork, hotel_id: str, room_type: NewRoomTyp
 async def _lock_hotel(uow: UnitOfWork, hotel_id: str) -> Row:
     row = (await uow.connection.execute(uow.for_update(select(hotels).where(hotels.c.id == hotel_id)))).first()
     if row is None:
-        raise not_found("HOTEL_NOT_FOUND", f"hotel {hotel_id}", hotel_id=hotel_id)
+        raise not_found(InventoryReason.HOTEL_NOT_FOUND, f"hotel {hotel_id}", hotel_id=hotel_id)
     return row
 
 
 async def get_hotel(conn: AsyncConnection, hotel_id: str) -> HotelRecord:
     row = (await conn.execute(select(hotels).where(hotels.c.id == hotel_id))).first()
     if row is None:
-        raise not_found("HOTEL_NOT_FOUND", f"hotel {hotel_id}", hotel_id=hotel_id)
+        raise not_found(InventoryReason.HOTEL_NOT_FOUND, f"hotel {hotel_id}", hotel_id=hotel_id)
     return HotelRecord(row, (await _room_types_of(conn, [hotel_id])).get(hotel_id, []))
 
 

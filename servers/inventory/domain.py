@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import available_timezones
 
+from servers.inventory.reasons import InventoryReason
 from servers.runtime.errors import Violations, failed_precondition
 
 HOTEL_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
@@ -233,7 +234,7 @@ def apply_patch(current: Night | None, night: date, patch: NightsPatch, default_
     total = base.total if patch.total_rooms is None else patch.total_rooms
     if total < base.sold + base.held:
         raise failed_precondition(
-            "ROOMS_IN_USE",
+            InventoryReason.ROOMS_IN_USE,
             f"{night.isoformat()} has {base.sold} rooms sold and {base.held} held; total_rooms cannot go below that",
             night=night.isoformat(), sold=str(base.sold), held=str(base.held),
         )
@@ -248,7 +249,7 @@ def apply_patch(current: Night | None, night: date, patch: NightsPatch, default_
     )
     if restrictions.max_stay and restrictions.min_stay > restrictions.max_stay:
         raise failed_precondition(
-            "RESTRICTION_CONFLICT",
+            InventoryReason.RESTRICTION_CONFLICT,
             f"{night.isoformat()}: min_stay {restrictions.min_stay} is above max_stay {restrictions.max_stay}",
             night=night.isoformat(),
         )

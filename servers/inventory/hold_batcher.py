@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta, timezone
 from hotelagg.inventory.v1 import inventory_pb2 as pb
 from sqlalchemy import case, insert, update
 
+from servers.hotel.reasons import HotelReason
 from servers.inventory import changes, holds, mapping, stays
 from servers.inventory.ari import night_from_row
 from servers.inventory.changes import ChangeHub
@@ -216,7 +217,7 @@ def _decisions(fresh: list[HoldAsk], by_night: dict[date, Night], now: datetime,
 
 
 def _is_sold_out(outcome) -> bool:
-    return isinstance(outcome, ApiError) and outcome.reason == "SOLD_OUT"
+    return isinstance(outcome, ApiError) and outcome.reason is HotelReason.SOLD_OUT
 
 
 def _answer(ask: HoldAsk, response: pb.HoldInventoryResponse) -> None:

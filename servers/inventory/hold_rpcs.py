@@ -8,6 +8,7 @@ from hotelagg.inventory.v1 import inventory_pb2 as pb
 
 from servers.inventory import changes, holds, mapping, stays
 from servers.inventory.domain import Night, check_hotel_id
+from servers.inventory.reasons import InventoryReason
 from servers.runtime.errors import ApiError, Code, Violations, require_uuid
 from servers.runtime.protos import read_date, read_duration, timestamp_proto
 from servers.storage.database import UnitOfWork
@@ -97,7 +98,7 @@ class HoldRpcs:
                 change = await subscription.queue.get()
                 yield watch_response(change)
                 if subscription.overflowed and subscription.queue.empty():
-                    raise ApiError(Code.ABORTED, "SUBSCRIBER_TOO_SLOW",
+                    raise ApiError(Code.ABORTED, InventoryReason.SUBSCRIBER_TOO_SLOW,
                                    "this stream fell too far behind; subscribe again and re-read availability")
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import and_, bindparam, case, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from servers.hotel.reasons import HotelReason
 from servers.inventory.ari import find_room_type, night_from_row
 from servers.inventory.domain import Night, free_rooms
 from servers.runtime.errors import failed_precondition, not_found
@@ -139,7 +140,7 @@ async def _hold_with_room_type(conn: AsyncConnection, hold_id: str, uow: UnitOfW
     query = _with_room_type().where(holds.c.id == hold_id)
     row = (await conn.execute(uow.for_update(query, of=holds) if uow else query)).first()
     if row is None:
-        raise not_found("HOLD_NOT_FOUND", f"hold {hold_id}", hold_id=hold_id)
+        raise not_found(HotelReason.HOLD_NOT_FOUND, f"hold {hold_id}", hold_id=hold_id)
     return row
 
 
@@ -157,7 +158,7 @@ async def release_hold(uow: UnitOfWork, hold_id: str, now: datetime,
     """Gives a hold's rooms back; with cancel_sale, a committed hold's sold rooms too."""
     hold = await _hold_with_room_type(uow.connection, hold_id, uow)
     if hold.status == COMMITTED and not cancel_sale:
-        raise failed_precondition("HOLD_COMMITTED", "the hold was committed; release it with cancel_sale",
+        raise failed_precondition(HotelReason.HOLD_COMMITTED, "the hold was committed; release it with cancel_sale",
                                   hold_id=hold_id, status=hold.status)
     if hold.status == HELD and await _set_status(uow, hold, RELEASED, now):
         return _moved(hold, RELEASED, now), await _move_rooms(uow, hold, sold=False, now=now)
@@ -171,12 +172,14 @@ async def commit_hold(uow: UnitOfWork, hold_id: str, now: datetime) -> tuple[Row
     if hold.status == COMMITTED:
         return hold, []
     if hold.status == RELEASED:
-        raise failed_precondition("HOLD_RELEASED", "the hold was released", hold_id=hold_id, status=hold.status)
+        raise failed_precondition(HotelReason.HOLD_RELEASED,
+                                  "the hold was released", hold_id=hold_id, status=hold.status)
     if hold.status == EXPIRED or hold.expires_at <= now:
-        raise failed_precondition("HOLD_EXPIRED", "the hold expired; hold again", hold_id=hold_id,
+        raise failed_precondition(HotelReason.HOLD_EXPIRED, "the hold expired; hold again", hold_id=hold_id,
                                   expire_time=hold.expires_at.isoformat())
     if not await _set_status(uow, hold, COMMITTED, now):
-        raise failed_precondition("HOLD_CHANGED", "the hold changed meanwhile; read it again", hold_id=hold_id)
+        raise failed_precondition(HotelReason.HOLD_CHANGED,
+                                  "the hold changed meanwhile; read it again", hold_id=hold_id)
     return _moved(hold, COMMITTED, now), await _move_rooms(uow, hold, sold=True, now=now)
 
 

@@ -16,9 +16,11 @@ from datetime import date, datetime
 from sqlalchemy import case, insert, select, update
 from sqlalchemy.engine import Row
 
+from servers.hotel.reasons import HotelReason
 from servers.inventory.ari import find_room_type, night_from_row
 from servers.inventory.domain import Night
 from servers.inventory.holds import NIGHT_COLUMNS, reclaim_expired, rooms_back
+from servers.inventory.reasons import InventoryReason
 from servers.runtime.errors import aborted, failed_precondition
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import bookings, hotels, inventory, room_types
@@ -58,10 +60,10 @@ class SaleOutcome:
 async def apply_sale(uow: UnitOfWork, sale: PartnerSale, now: datetime) -> SaleOutcome:
     room_type = await find_room_type(uow.connection, sale.hotel_id, sale.room_type_code)
     if room_type.channel_manager_id is not None:
-        raise failed_precondition("HOTEL_NOT_DIRECT", f"hotel {sale.hotel_id} is sold through its channel "
+        raise failed_precondition(HotelReason.HOTEL_NOT_DIRECT, f"hotel {sale.hotel_id} is sold through its channel "
                                   "manager, not by partners of ours", hotel_id=sale.hotel_id)
     if sale.currency_code != room_type.currency_code:
-        raise failed_precondition("CURRENCY_MISMATCH", f"the hotel sells in {room_type.currency_code}",
+        raise failed_precondition(InventoryReason.CURRENCY_MISMATCH, f"the hotel sells in {room_type.currency_code}",
                                   currency_code=room_type.currency_code)
     existing = await _recorded(uow, sale)
     if existing is not None and existing.partner_revision >= sale.revision:
@@ -89,7 +91,8 @@ async def _recorded(uow: UnitOfWork, sale: PartnerSale) -> Row | None:
                     bookings.c.partner_reservation_id == sale.reservation_id))
     row = (await uow.connection.execute(uow.for_update(query, of=bookings))).first()
     if row is not None and row.hotel_id != sale.hotel_id:
-        raise failed_precondition("RESERVATION_HOTEL_CHANGED", "a reservation cannot move to another hotel; "
+        raise failed_precondition(InventoryReason.RESERVATION_HOTEL_CHANGED,
+                                  "a reservation cannot move to another hotel; "
                                   "cancel it and book again", reservation_id=sale.reservation_id)
     return row
 
@@ -144,12 +147,12 @@ def _check_nights(sale: PartnerSale, rows: dict[date, Row], allowance: int) -> N
     while day < sale.check_out:
         row = rows.get(day)
         if row is None:
-            raise failed_precondition("NO_INVENTORY", f"{day.isoformat()} has no inventory loaded",
+            raise failed_precondition(InventoryReason.NO_INVENTORY, f"{day.isoformat()} has no inventory loaded",
                                       night=day.isoformat())
         beyond = row.oversold + max(sale.rooms - max(row.available - row.held, 0), 0)
         if beyond > allowance:
             raise failed_precondition(
-                "OVERBOOKING_LIMIT_EXCEEDED",
+                InventoryReason.OVERBOOKING_LIMIT_EXCEEDED,
                 f"{day.isoformat()} would be {beyond} rooms over capacity; the hotel allows {allowance}",
                 night=day.isoformat(), allowance=str(allowance))
         day = date.fromordinal(day.toordinal() + 1)
@@ -192,7 +195,7 @@ async def _write_booking(uow: UnitOfWork, existing: Row | None, room_type_id: in
 
 def concurrent_first_revision(reservation_id: str):
     """Two first revisions of one reservation raced; the loser is told to retry (it will find the row)."""
-    return aborted("RESERVATION_IN_PROGRESS", f"reservation {reservation_id} is being recorded; retry",
+    return aborted(InventoryReason.RESERVATION_IN_PROGRESS, f"reservation {reservation_id} is being recorded; retry",
                    reservation_id=reservation_id)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from servers.hotel.reasons import HotelReason
 from servers.inventory.domain import CURRENCY_CODE, Night
 from servers.runtime.errors import ApiError, Violations, failed_precondition
 from servers.runtime.protos import read_date
@@ -31,12 +32,12 @@ def validate_stay(v: Violations, check_in: date | None, check_out: date | None, 
 
 
 def _restricted(night: date, restriction: str, message: str) -> ApiError:
-    return failed_precondition("RESTRICTED", message, night=night.isoformat(), restriction=restriction)
+    return failed_precondition(HotelReason.RESTRICTED, message, night=night.isoformat(), restriction=restriction)
 
 
 def sold_out(night: date, sellable: int, wanted: int) -> ApiError:
     return failed_precondition(
-        "SOLD_OUT",
+        HotelReason.SOLD_OUT,
         f"{night.isoformat()} has {sellable} rooms left, {wanted} wanted",
         night=night.isoformat(), rooms_left=str(sellable),
     )

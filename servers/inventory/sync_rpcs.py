@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from servers.inventory import channel_events
 from servers.inventory.domain import check_hotel_id
+from servers.inventory.reasons import InventoryReason
 from servers.runtime.errors import ApiError, Violations, failed_precondition, not_found
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import hotels
@@ -29,9 +30,10 @@ class SyncRpcs:
         async def work(uow: UnitOfWork) -> pb.ApplyChannelUpdatesResponse:
             hotel = (await uow.connection.execute(select(hotels).where(hotels.c.id == request.hotel_id))).first()
             if hotel is None:
-                raise not_found("HOTEL_NOT_FOUND", f"hotel {request.hotel_id}", hotel_id=request.hotel_id)
+                raise not_found(InventoryReason.HOTEL_NOT_FOUND, f"hotel {request.hotel_id}", hotel_id=request.hotel_id)
             if hotel.channel_manager_id is None:
-                raise failed_precondition("NOT_CHANNEL_MANAGED", "a direct hotel takes UpdateInventory, not channel updates",
+                raise failed_precondition(InventoryReason.NOT_CHANNEL_MANAGED,
+                                          "a direct hotel takes UpdateInventory, not channel updates",
                                           hotel_id=request.hotel_id)
             outcome = await self.mirror.apply(uow, hotel, [e for e in events if e is not None])
             channel_events.check_nights(events)  # those not applied (duplicates, stale) are checked too

@@ -15,7 +15,9 @@ from sqlalchemy.engine import Row
 
 from servers.partner import domain, store
 from servers.partner.rate_limit import RateLimiter, bursty
+from servers.partner.reasons import PartnerReason
 from servers.runtime.errors import ApiError, Code, not_found
+from servers.runtime.reasons import ApiReason
 from servers.storage.database import Database
 
 _KEY_CACHE_SECONDS = 30.0
@@ -31,11 +33,12 @@ class Caller:
 
     def require_operator(self) -> None:
         if not self.is_operator:
-            raise ApiError(Code.PERMISSION_DENIED, "OPERATOR_ONLY", "this call needs an operator token")
+            raise ApiError(Code.PERMISSION_DENIED, PartnerReason.OPERATOR_ONLY, "this call needs an operator token")
 
     def require_partner(self) -> Row:
         if self.partner is None:
-            raise ApiError(Code.PERMISSION_DENIED, "PARTNER_ONLY", "this call is made by a partner, with its API key")
+            raise ApiError(Code.PERMISSION_DENIED, PartnerReason.PARTNER_ONLY,
+                           "this call is made by a partner, with its API key")
         return self.partner
 
     def scope(self, owner: str, what: str, **metadata: str) -> None:
@@ -61,7 +64,7 @@ class Gate:
         if authorization:
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), self._operator_token):
-                raise unauthenticated("BAD_CREDENTIALS", "the operator token is not valid")
+                raise unauthenticated(ApiReason.BAD_CREDENTIALS, "the operator token is not valid")
             return Caller(None)
         return Caller(await self.partner_for_key(
             headers.get("x-api-key", ""), "send x-api-key (partners) or authorization: Bearer (operators)"))
@@ -70,14 +73,14 @@ class Gate:
         """The partner whose key this is: CREDENTIALS_REQUIRED (with `missing` as message) for no key at all,
         BAD_CREDENTIALS for a key that is not a partner's, RATE_LIMITED over its inbound rate."""
         if not api_key:
-            raise unauthenticated("CREDENTIALS_REQUIRED", missing)
+            raise unauthenticated(ApiReason.CREDENTIALS_REQUIRED, missing)
         partner = await self._lookup(domain.key_hash(api_key))
         if partner is None:
-            raise unauthenticated("BAD_CREDENTIALS", "the API key is not valid")
+            raise unauthenticated(ApiReason.BAD_CREDENTIALS, "the API key is not valid")
         wait = await self._limiter.acquire(f"partner-in:{partner.id}", *bursty(partner.inbound_requests_per_minute))
         if wait > 0:
             rate = f"{partner.inbound_requests_per_minute} requests per minute"
-            raise ApiError(Code.RESOURCE_EXHAUSTED, "RATE_LIMITED", f"over this partner's limit of {rate}",
+            raise ApiError(Code.RESOURCE_EXHAUSTED, PartnerReason.RATE_LIMITED, f"over this partner's limit of {rate}",
                            {"partner_id": partner.id}, retry_after_seconds=wait,
                            quota_violation=(f"partner:{partner.id}", rate))
         return partner

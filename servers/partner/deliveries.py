@@ -17,6 +17,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servers.partner.domain import DELIVERED, OPEN, PARKED, PENDING, RETRYING
+from servers.partner.reasons import PartnerReason
 from servers.runtime.errors import not_found
 from servers.storage.database import Database, UnitOfWork
 from servers.storage.tables import OPEN_DELIVERY, deliveries, hotels, inventory, listings
@@ -192,7 +193,7 @@ async def release(uow: UnitOfWork, delivery_id: str, retry_at: datetime, now: da
 async def get(conn: AsyncConnection, delivery_id: str) -> Row:
     row = (await conn.execute(select(deliveries).where(deliveries.c.id == delivery_id))).first()
     if row is None:
-        raise not_found("DELIVERY_NOT_FOUND", f"delivery {delivery_id}", delivery_id=delivery_id)
+        raise not_found(PartnerReason.DELIVERY_NOT_FOUND, f"delivery {delivery_id}", delivery_id=delivery_id)
     return row
 
 

@@ -15,9 +15,11 @@ from hotelagg.partner.v1 import partner_pb2 as pb
 
 from clients.partners import OtaFormatError, ResNotif, parse_res_notif, res_notif_error, res_notif_success
 from servers.partner.auth import Gate
+from servers.partner.reasons import PartnerReason
 from servers.partner.reservations import Reservations
 from servers.runtime.bodies import DEFAULT_READ_TIMEOUT_SECONDS, BodyRefused, read_body
 from servers.runtime.errors import ApiError, Code, not_found
+from servers.runtime.reasons import ApiReason
 
 log = logging.getLogger("hotelagg.partner.ota")
 
@@ -54,7 +56,8 @@ def _answer(status: int, body: bytes, retry_after: float | None = None) -> web.R
 
 
 def _too_large() -> web.Response:
-    return _answer(413, res_notif_error(None, "BODY_TOO_LARGE", f"a reservation message is at most {MAX_BODY} bytes"))
+    return _answer(413, res_notif_error(None, PartnerReason.BODY_TOO_LARGE,
+                                        f"a reservation message is at most {MAX_BODY} bytes"))
 
 
 def add_partner_routes(app: web.Application, gate: Gate, reservations: Reservations) -> None:
@@ -64,7 +67,7 @@ def add_partner_routes(app: web.Application, gate: Gate, reservations: Reservati
             partner = await gate.partner_for_key(request.headers.get("X-Api-Key", ""),
                                                  "send the partner's API key in the X-Api-Key header")
             if partner.id != request.match_info["partner_id"]:
-                raise not_found("PARTNER_NOT_FOUND", f"partner {request.match_info['partner_id']}")
+                raise not_found(PartnerReason.PARTNER_NOT_FOUND, f"partner {request.match_info['partner_id']}")
             body = await read_body(request, MAX_BODY, BODY_READ_TIMEOUT_SECONDS)
             notif = parse_res_notif(body)
             echo = notif.echo_token
@@ -73,14 +76,14 @@ def add_partner_routes(app: web.Application, gate: Gate, reservations: Reservati
         except BodyRefused as refused:
             if refused.status == 413:
                 return _too_large()
-            return _answer(refused.status, res_notif_error(None, "BODY_TOO_SLOW", refused.message))
+            return _answer(refused.status, res_notif_error(None, PartnerReason.BODY_TOO_SLOW, refused.message))
         except OtaFormatError as error:
-            return _answer(400, res_notif_error(error.echo_token, "INVALID_FIELD", str(error)))
+            return _answer(400, res_notif_error(error.echo_token, ApiReason.INVALID_FIELD, str(error)))
         except ApiError as error:
             return _answer(_HTTP_STATUS.get(error.code, 500), res_notif_error(echo, error.reason, error.message),
                            error.retry_after_seconds)
         except Exception:  # noqa: BLE001 - never leak internals; the log has the detail
             log.exception("OTA reservation failed")
-            return _answer(500, res_notif_error(echo, "INTERNAL", "internal error"))
+            return _answer(500, res_notif_error(echo, ApiReason.INTERNAL, "internal error"))
 
     app.router.add_post(ROUTE, receive)

@@ -16,6 +16,7 @@ from hotelagg.partner.v1 import partner_pb2 as pb
 from sqlalchemy.engine import Row
 
 from clients.hotelagg import HotelaggError, InventoryClient
+from servers.hotel.reasons import HotelReason
 from servers.inventory.stays import check_reservation
 from servers.partner import domain, store
 from servers.runtime.errors import Violations
@@ -68,7 +69,7 @@ class Reservations:
             try:
                 answer = await self.inventory.apply_partner_reservation(ledger_request(partner.id, listing, r))
             except HotelaggError as error:
-                raise relayed(error, "INVENTORY_ERROR") from None
+                raise relayed(error, HotelReason.INVENTORY_ERROR) from None
             return pb.NotifyReservationResponse(booking_id=answer.booking_id, over_capacity=answer.over_capacity,
                                                 revision=answer.revision)
 

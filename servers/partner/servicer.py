@@ -12,6 +12,7 @@ from hotelagg.partner.v1 import partner_pb2_grpc
 from servers.messaging.bus import Bus
 from servers.partner import deliveries, domain, mapping, outbound, store
 from servers.partner.auth import Gate
+from servers.partner.reasons import PartnerReason
 from servers.partner.reservations import Reservations
 from servers.runtime.errors import Violations, failed_precondition, require_uuid
 from servers.runtime.paging import PageTokens, page_size
@@ -141,7 +142,8 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
             now = _now()
             row = await deliveries.get(uow.connection, request.delivery_id)
             if await deliveries.rearm(uow, row.id, now) is None:
-                raise failed_precondition("DELIVERY_NOT_PARKED", f"delivery {row.id} is {row.status}; only a "
+                raise failed_precondition(PartnerReason.DELIVERY_NOT_PARKED,
+                                          f"delivery {row.id} is {row.status}; only a "
                                           "parked delivery is sent again by hand", status=row.status)
             await outbound.announce(uow, self.bus_of(), row.id, row.partner_id, row.hotel_id)
             return pb.RetryDeliveryResponse(delivery=mapping.delivery_proto(await deliveries.get(uow.connection, row.id)))
@@ -157,7 +159,7 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
             listing = await store.get_listing(uow.connection, request.listing_id)
             caller.scope(listing.partner_id, "listing", listing_id=request.listing_id)
             if not listing.active:
-                raise failed_precondition("LISTING_INACTIVE", f"listing {listing.id} is not active")
+                raise failed_precondition(PartnerReason.LISTING_INACTIVE, f"listing {listing.id} is not active")
             await self._push_window(uow, listing.partner_id, listing.hotel_id, start, end, _now())
             row = await deliveries.open_for(uow.connection, listing.partner_id, listing.hotel_id)
             return pb.SyncListingResponse(delivery=mapping.delivery_proto(row))

@@ -10,7 +10,9 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from servers.hotel.reasons import HotelReason
 from servers.partner.domain import NewListing, NewPartner
+from servers.partner.reasons import PartnerReason
 from servers.runtime.errors import already_exists, failed_precondition, not_found
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import hotels, listings, partners, room_types
@@ -19,7 +21,7 @@ from servers.storage.tables import hotels, listings, partners, room_types
 async def create_partner(uow: UnitOfWork, p: NewPartner, api_key_hash: str, api_key_prefix: str,
                          now: datetime) -> Row:
     if (await uow.connection.execute(select(partners.c.id).where(partners.c.id == p.partner_id))).first():
-        raise already_exists("PARTNER_EXISTS", f"partner {p.partner_id}", partner_id=p.partner_id)
+        raise already_exists(PartnerReason.PARTNER_EXISTS, f"partner {p.partner_id}", partner_id=p.partner_id)
     try:  # a concurrent create of the same id: the transaction is lost anyway, the answer is the same
         return (await uow.connection.execute(insert(partners).values(
             id=p.partner_id, name=p.name.strip(), protocol=p.protocol, endpoint_url=p.endpoint_url,
@@ -28,13 +30,13 @@ async def create_partner(uow: UnitOfWork, p: NewPartner, api_key_hash: str, api_
             inbound_requests_per_minute=p.inbound_requests_per_minute, created_at=now, updated_at=now,
         ).returning(partners))).one()
     except IntegrityError:
-        raise already_exists("PARTNER_EXISTS", f"partner {p.partner_id}", partner_id=p.partner_id) from None
+        raise already_exists(PartnerReason.PARTNER_EXISTS, f"partner {p.partner_id}", partner_id=p.partner_id) from None
 
 
 async def get_partner(conn: AsyncConnection, partner_id: str) -> Row:
     row = (await conn.execute(select(partners).where(partners.c.id == partner_id))).first()
     if row is None:
-        raise not_found("PARTNER_NOT_FOUND", f"partner {partner_id}", partner_id=partner_id)
+        raise not_found(PartnerReason.PARTNER_NOT_FOUND, f"partner {partner_id}", partner_id=partner_id)
     return row
 
 
@@ -63,10 +65,12 @@ async def create_listing(uow: UnitOfWork, listing: NewListing, now: datetime) ->
         select(room_types.c.id, hotels.c.channel_manager_id).join(hotels, hotels.c.id == room_types.c.hotel_id)
         .where(room_types.c.hotel_id == listing.hotel_id, room_types.c.code == listing.room_type_code))).first()
     if room_type is None:
-        raise not_found("ROOM_TYPE_NOT_FOUND", f"room type {listing.room_type_code} of hotel {listing.hotel_id}",
+        raise not_found(HotelReason.ROOM_TYPE_NOT_FOUND,
+                        f"room type {listing.room_type_code} of hotel {listing.hotel_id}",
                         hotel_id=listing.hotel_id, room_type_code=listing.room_type_code)
     if room_type.channel_manager_id is not None:
-        raise failed_precondition("HOTEL_NOT_DIRECT", f"hotel {listing.hotel_id} is distributed by its channel "
+        raise failed_precondition(HotelReason.HOTEL_NOT_DIRECT,
+                                  f"hotel {listing.hotel_id} is distributed by its channel "
                                   "manager; only direct hotels are listed through us", hotel_id=listing.hotel_id)
     listing_id = str(uuid.uuid4())
     try:  # the unique constraints decide; the rolled-back transaction changes nothing
@@ -75,7 +79,7 @@ async def create_listing(uow: UnitOfWork, listing: NewListing, now: datetime) ->
             partner_property_code=listing.property_code, partner_room_code=listing.room_code,
             active=listing.active, created_at=now, updated_at=now))
     except IntegrityError:
-        raise already_exists("LISTING_EXISTS", "a listing of this room type or these partner codes",
+        raise already_exists(PartnerReason.LISTING_EXISTS, "a listing of this room type or these partner codes",
                              partner_id=listing.partner_id) from None
     return await get_listing(conn, listing_id)
 
@@ -83,7 +87,7 @@ async def create_listing(uow: UnitOfWork, listing: NewListing, now: datetime) ->
 async def get_listing(conn: AsyncConnection, listing_id: str) -> Row:
     row = (await conn.execute(_listing_select().where(listings.c.id == listing_id))).first()
     if row is None:
-        raise not_found("LISTING_NOT_FOUND", f"listing {listing_id}", listing_id=listing_id)
+        raise not_found(PartnerReason.LISTING_NOT_FOUND, f"listing {listing_id}", listing_id=listing_id)
     return row
 
 
@@ -105,6 +109,6 @@ async def listing_by_codes(conn: AsyncConnection, partner_id: str, property_code
         listings.c.partner_id == partner_id, listings.c.partner_property_code == property_code,
         listings.c.partner_room_code == room_code))).first()
     if row is None or not row.active:
-        raise not_found("LISTING_NOT_FOUND", f"listing of property {property_code} room {room_code}",
+        raise not_found(PartnerReason.LISTING_NOT_FOUND, f"listing of property {property_code} room {room_code}",
                         partner_property_code=property_code, partner_room_code=room_code)
     return row

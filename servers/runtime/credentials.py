@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from servers.runtime.config import Settings
 from servers.runtime.errors import ApiError, Code
+from servers.runtime.reasons import ApiReason
 
 SERVICE_TOKEN_HEADER = "x-service-token"
 BOOKING_TOKEN_HEADER = "x-booking-token"
@@ -77,12 +78,12 @@ class Credentials:
             key = key.lower()
             if key == SERVICE_TOKEN_HEADER:
                 if not _same(value.strip(), self._service_token):
-                    raise _unauthenticated("BAD_CREDENTIALS", "the service token is not valid")
+                    raise _unauthenticated(ApiReason.BAD_CREDENTIALS, "the service token is not valid")
                 service = True
             elif key == "authorization":
                 scheme, _, token = value.partition(" ")
                 if scheme.lower() != "bearer" or not _same(token.strip(), self._operator_token):
-                    raise _unauthenticated("BAD_CREDENTIALS", "the operator token is not valid")
+                    raise _unauthenticated(ApiReason.BAD_CREDENTIALS, "the operator token is not valid")
                 operator = True
             elif key == BOOKING_TOKEN_HEADER:
                 tokens.append(value.strip())
@@ -97,8 +98,8 @@ class Credentials:
             return
         if caller.anonymous or not (caller.service or caller.operator):
             needed = "x-service-token" if rule == SERVICE else "authorization: Bearer <operator token>"
-            raise _unauthenticated("CREDENTIALS_REQUIRED", f"this call needs credentials: send {needed}")
-        raise _denied("SERVICE_ONLY", "this call is made by our own services, with the service token")
+            raise _unauthenticated(ApiReason.CREDENTIALS_REQUIRED, f"this call needs credentials: send {needed}")
+        raise _denied(ApiReason.SERVICE_ONLY, "this call is made by our own services, with the service token")
 
     def booking_token(self, booking_id: str) -> str:
         digest = hmac.new(self._booking_secret, b"booking-access:" + booking_id.encode(), hashlib.sha256).digest()
@@ -116,6 +117,6 @@ class Credentials:
         if self.open or self.sees_guest(caller, booking_id):
             return
         if caller.anonymous:
-            raise _unauthenticated("CREDENTIALS_REQUIRED",
+            raise _unauthenticated(ApiReason.CREDENTIALS_REQUIRED,
                                    "send the booking's access token (x-booking-token) that CreateBooking returned")
-        raise _denied("NOT_BOOKING_OWNER", "these credentials are not this booking's", booking_id=booking_id)
+        raise _denied(ApiReason.NOT_BOOKING_OWNER, "these credentials are not this booking's", booking_id=booking_id)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from servers.runtime.reasons import ApiReason
+
 
 class Code(enum.Enum):
     INVALID_ARGUMENT = "INVALID_ARGUMENT"
@@ -88,7 +90,7 @@ class Violations:
         message = "; ".join(f"{v.field}: {v.description}" for v in self.items)
         return ApiError(
             Code.INVALID_ARGUMENT,
-            "INVALID_FIELD",
+            ApiReason.INVALID_FIELD,
             message,
             {"field": first.field},
             list(self.items),

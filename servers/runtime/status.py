@@ -10,6 +10,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from servers.runtime.errors import ApiError, Code
+from servers.runtime.reasons import ApiReason
 
 
 def to_status_proto(error: ApiError, domain: str) -> status_pb2.Status:
@@ -55,4 +56,4 @@ def to_grpc_status(error: ApiError, domain: str, metadata: tuple[tuple[str, str]
 
 def internal_error() -> ApiError:
     # Never leak what went wrong: the log has it under the request id.
-    return ApiError(Code.INTERNAL, "INTERNAL", "internal error; see the server log for this request id")
+    return ApiError(Code.INTERNAL, ApiReason.INTERNAL, "internal error; see the server log for this request id")

@@ -26,6 +26,7 @@ from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from servers.runtime.errors import ApiError, aborted, failed_precondition, invalid
+from servers.runtime.reasons import ApiReason
 from servers.storage.database import Database, UnitOfWork
 from servers.storage.purge import purge
 from servers.storage.tables import idempotency_keys as keys
@@ -283,9 +284,9 @@ async def _read_keys(uow: UnitOfWork, claims: list[Claim]) -> dict[tuple[str, st
 
 
 def _reused(key: str) -> ApiError:
-    return failed_precondition("IDEMPOTENCY_KEY_REUSED", "this request_id was used for a different request",
+    return failed_precondition(ApiReason.IDEMPOTENCY_KEY_REUSED, "this request_id was used for a different request",
                                request_id=key)
 
 
 def _in_progress(key: str) -> ApiError:
-    return aborted("REQUEST_IN_PROGRESS", "a request with this request_id is in progress", request_id=key)
+    return aborted(ApiReason.REQUEST_IN_PROGRESS, "a request with this request_id is in progress", request_id=key)

@@ -1,0 +1,19 @@
+"""The reasons only booking answers with; the stay's and hold's are in servers/hotel/reasons.py."""
+
+from __future__ import annotations
+
+import enum
+
+
+class BookingReason(enum.StrEnum):
+    BOOKING_NOT_FOUND = "BOOKING_NOT_FOUND"
+    ILLEGAL_TRANSITION = "ILLEGAL_TRANSITION"
+    SOLD_BY_PARTNER = "SOLD_BY_PARTNER"
+    # the outside parties a booking calls
+    CHANNEL_MANAGER_UNAVAILABLE = "CHANNEL_MANAGER_UNAVAILABLE"
+    CHANNEL_MANAGER_REFUSED = "CHANNEL_MANAGER_REFUSED"
+    PAYMENTS_NOT_CONFIGURED = "PAYMENTS_NOT_CONFIGURED"
+    PAYMENT_DECLINED = "PAYMENT_DECLINED"
+    PAYMENT_REFUSED = "PAYMENT_REFUSED"
+    PAYMENT_IN_PROGRESS = "PAYMENT_IN_PROGRESS"
+    PAYMENT_UNAVAILABLE = "PAYMENT_UNAVAILABLE"
