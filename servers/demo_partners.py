@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select
 
 from servers.partner import deliveries, domain, outbound, store
+from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.storage.database import Database
 from servers.storage.tables import listings, partners, room_types
 
@@ -35,9 +36,9 @@ def demo_partners(json_port: int, ota_port: int) -> list[DemoPartner]:
             DemoPartner("sandbox-ota", "ota_xml", ota_port, "hpk_demo-sandbox-ota-partner-key")]
 
 
-async def seed_demo_partners(db: Database, partners_: list[DemoPartner]) -> int:
+async def seed_demo_partners(db: Database, partners_: list[DemoPartner], clock: Clock = SYSTEM_CLOCK) -> int:
     """Registers the partners and their listings (if absent) and opens a full push to each; returns listings."""
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     count = 0
     async with db.unit_of_work() as uow:
         conn = uow.connection

@@ -10,21 +10,23 @@ came to be), so that an operator can still look at yesterday's traffic.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from servers.booking.retention import purge_never_booked
 from servers.inventory.retention import purge_applied_events, purge_ended_holds
 from servers.messaging.store import purge_published
 from servers.partner.retention import purge_delivered
+from servers.runtime.clock import SYSTEM_CLOCK, Clock
 
 log = logging.getLogger("hotelagg.housekeeping")
 
 
-async def run(parts) -> dict[str, int]:
-    """One round over every table; returns how many rows went, by what they were."""
+async def run(parts, clock: Clock = SYSTEM_CLOCK) -> dict[str, int]:
+    """One round over every table (what is old is measured from `clock`); returns how many rows went, by
+    what they were."""
     s = parts.settings
     batch = s.housekeeping_batch_size
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     kept = timedelta(days=s.retention_days)
     purged = {
         "idempotency keys": await parts.idempotency.purge_expired(batch),

@@ -6,10 +6,11 @@ Idempotent: hotels that exist are left alone, so `make run` may seed on every st
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import insert, select
 
+from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.storage.database import Database
 from servers.storage.tables import hotels, inventory, room_types
 
@@ -107,9 +108,9 @@ def _nights(room_type_id: int, hotel: dict, hotel_index: int, base: int, spec: t
         }
 
 
-async def seed(db: Database, start: date | None = None) -> int:
+async def seed(db: Database, start: date | None = None, clock: Clock = SYSTEM_CLOCK) -> int:
     """Inserts the demo hotels that are missing; returns how many were added."""
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     start = start or now.date()
     wanted = demo_hotels()
     async with db.unit_of_work() as uow:
@@ -145,9 +146,9 @@ async def seed(db: Database, start: date | None = None) -> int:
     return len(missing)
 
 
-async def seed_sandbox_hotels(db: Database, base_url: str) -> int:
+async def seed_sandbox_hotels(db: Database, base_url: str, clock: Clock = SYSTEM_CLOCK) -> int:
     """Links the sandbox channel manager's demo hotels (their nights come from it, by the poller)."""
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     async with db.unit_of_work() as uow:
         conn = uow.connection
         existing = set((await conn.execute(select(hotels.c.id))).scalars())

@@ -138,12 +138,14 @@ def _day(v: Violations, m: pb.NightSnapshot, field: str, i: int) -> date | None:
     return day
 
 
-def from_proto(v: Violations, hotel_code: str, update: pb.ChannelUpdate, field: str) -> ChannelEvent | None:
-    """The typed event an ApplyChannelUpdates item stands for; problems go into v."""
+def from_proto(v: Violations, hotel_code: str, update: pb.ChannelUpdate, field: str, *,
+               now: datetime) -> ChannelEvent | None:
+    """The typed event an ApplyChannelUpdates item stands for (occurred `now` if it does not say); problems go
+    into v."""
     v.check(0 < len(update.event_id) <= 128, f"{field}.event_id", "required, at most 128 characters")
     v.check(update.sequence > 0, f"{field}.sequence", "required, from 1")
     occurred = (read_timestamp(v, update.occur_time, f"{field}.occur_time") if update.HasField("occur_time")
-                else datetime.now(timezone.utc))
+                else now)
     kind = update.WhichOneof("change")
     if kind == "delta":
         d = update.delta

@@ -15,7 +15,7 @@ import logging
 import uuid
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from hotelagg.inventory.v1 import inventory_pb2 as pb
 from sqlalchemy import case, insert, update
@@ -25,6 +25,7 @@ from servers.inventory import changes, holds, mapping, stays
 from servers.inventory.ari import night_from_row
 from servers.inventory.changes import ChangeHub
 from servers.inventory.domain import Night
+from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.runtime.errors import ApiError
 from servers.storage.database import Database, UnitOfWork
 from servers.storage.idempotency import Claim, Idempotency
@@ -56,8 +57,9 @@ class _Retry(Exception):
 
 
 class HoldBatcher:
-    def __init__(self, db: Database, idempotency: Idempotency, hub: ChangeHub) -> None:
+    def __init__(self, db: Database, idempotency: Idempotency, hub: ChangeHub, clock: Clock = SYSTEM_CLOCK) -> None:
         self.db = db
+        self.clock = clock
         self.idempotency = idempotency
         self.hub = hub
         self._queues: dict[tuple[str, str], deque[HoldAsk]] = defaultdict(deque)
@@ -107,7 +109,7 @@ class HoldBatcher:
             _fail(ask, error if not isinstance(error, _Retry) else stays.sold_out(ask.check_in, 0, ask.request.quantity))
 
     async def _in_one_transaction(self, batch: list[HoldAsk]) -> None:
-        now = datetime.now(timezone.utc)
+        now = self.clock.now()
         first = batch[0].request
         async with self.db.unit_of_work() as uow:
             found = await self.idempotency.claim_all(uow, [a.claim for a in batch])

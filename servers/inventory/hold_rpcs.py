@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from hotelagg.inventory.v1 import inventory_pb2 as pb
 
@@ -28,25 +28,22 @@ _CAUSES = {
 }
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _check_hold_id(hold_id: str) -> None:
     require_uuid(hold_id, "hold_id", "hold_id HoldInventory returned")
 
 
 class HoldRpcs:
-    """Mixed into InventoryServicer, which provides db, idempotency, hub, hold_batcher and default_hold_ttl."""
+    """Mixed into InventoryServicer, which provides db, idempotency, hub, hold_batcher, default_hold_ttl and
+    clock."""
 
     async def _announce(self, uow: UnitOfWork, hotel_id: str, code: str, currency: str, cause: str,
                         nights: list[Night]) -> None:
         if not nights:
             return
-        await self.hub.record(uow, changes.InventoryChange(hotel_id, code, currency, cause, tuple(nights), _now()))
+        await self.hub.record(uow, changes.InventoryChange(hotel_id, code, currency, cause, tuple(nights), self.clock.now()))
 
     async def HoldInventory(self, request: pb.HoldInventoryRequest, context) -> pb.HoldInventoryResponse:
-        now = _now()
+        now = self.clock.now()
         v = Violations()
         check_hotel_id(v, request.hotel_id)
         v.check(bool(request.room_type_code), "room_type_code", "required")
@@ -65,7 +62,7 @@ class HoldRpcs:
         _check_hold_id(request.hold_id)
 
         async def work(uow: UnitOfWork) -> pb.ReleaseHoldResponse:
-            now = _now()
+            now = self.clock.now()
             hold, nights = await holds.release_hold(uow, request.hold_id, now, request.cancel_sale)
             currency = await self._announce_hold(uow, hold, changes.RELEASE, nights)
             return pb.ReleaseHoldResponse(hold=mapping.hold_proto(hold, now, currency))
@@ -76,7 +73,7 @@ class HoldRpcs:
         _check_hold_id(request.hold_id)
 
         async def work(uow: UnitOfWork) -> pb.CommitHoldResponse:
-            now = _now()
+            now = self.clock.now()
             hold, nights = await holds.commit_hold(uow, request.hold_id, now)
             currency = await self._announce_hold(uow, hold, changes.COMMIT, nights)
             return pb.CommitHoldResponse(hold=mapping.hold_proto(hold, now, currency))

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 
 from servers.inventory import changes, holds
 from servers.inventory.changes import ChangeHub
+from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.storage.database import Database
 
 log = logging.getLogger("hotelagg.inventory.jobs")
 
 
-async def sweep_expired_holds(db: Database, hub: ChangeHub, batch: int = 500) -> int:
-    """Expires every hold past its time and gives its rooms back; returns how many."""
+async def sweep_expired_holds(db: Database, hub: ChangeHub, batch: int = 500, clock: Clock = SYSTEM_CLOCK) -> int:
+    """Expires every hold past its time (by `clock`) and gives its rooms back; returns how many."""
     total = 0
     while True:
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         async with db.unit_of_work() as uow:
             reclaimed = await holds.reclaim_expired(uow, now, limit=batch)
             for hold, nights in reclaimed:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.engine import Row
@@ -12,18 +12,20 @@ from clients.channel_managers import ChannelEvent, HotelAri, Snapshot
 from servers.inventory import changes, sync
 from servers.inventory.changes import ChangeHub
 from servers.inventory.night_rows import MergedNights
+from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import hotels
 
 
 class Mirror:
-    def __init__(self, hub: ChangeHub) -> None:
+    def __init__(self, hub: ChangeHub, clock: Clock = SYSTEM_CLOCK) -> None:
         self.hub = hub
+        self.clock = clock
         # Set by the poller: asks for a poll of a hotel at once (a sequence gap was seen).
         self.on_gap: Callable[[str], None] = lambda hotel_id: None
 
     async def apply(self, uow: UnitOfWork, hotel: Row, events: list[ChannelEvent]) -> sync.SyncOutcome:
-        now = datetime.now(timezone.utc)
+        now = self.clock.now()
         outcome = await sync.apply_events(uow, hotel.channel_manager_id, hotel.id, events, now)
         self._announce(uow, hotel, outcome, now)
         if outcome.gap or outcome.stale or outcome.awaits_load:
@@ -38,7 +40,7 @@ class Mirror:
 
         `restart`: the source's sequence went back, so the read replaces nights whatever their sequence.
         """
-        now = datetime.now(timezone.utc)
+        now = self.clock.now()
         outcome = sync.SyncOutcome()
         # The cursor first: its lock keeps every other writer of the hotel's nights out meanwhile (bulk.py).
         cursor = await sync.set_cursor(uow, hotel.channel_manager_id, hotel.id, ari.sequence, now, restart)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 
 from hotelagg.inventory.v1 import inventory_pb2 as pb
 from sqlalchemy.exc import IntegrityError
@@ -15,10 +14,6 @@ from servers.storage.database import UnitOfWork
 
 SCOPE = "hotelagg.inventory.v1.InventoryService/"
 _PARTNER_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def read_sale(request: pb.ApplyPartnerReservationRequest, today) -> partner_sales.PartnerSale:
@@ -36,11 +31,11 @@ def read_sale(request: pb.ApplyPartnerReservationRequest, today) -> partner_sale
 
 
 class PartnerRpcs:
-    """Mixed into InventoryServicer, which provides idempotency and hub."""
+    """Mixed into InventoryServicer, which provides idempotency, hub and clock."""
 
     async def ApplyPartnerReservation(self, request: pb.ApplyPartnerReservationRequest, context
                                       ) -> pb.ApplyPartnerReservationResponse:
-        now = _now()
+        now = self.clock.now()
         sale = read_sale(request, now.date())
 
         ran: list[bool] = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy.engine import Row
 
@@ -17,6 +17,7 @@ from clients.channel_managers import ChannelManagerClient, ChannelManagerError, 
 from clients.breaker import BreakerOpen
 from servers.inventory import sync
 from servers.inventory.mirror import Mirror, channel_managed_hotels
+from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.storage.database import Database
 
 log = logging.getLogger("hotelagg.inventory.poller")
@@ -27,8 +28,9 @@ PAGE = 500
 
 class ChannelPoller:
     def __init__(self, db: Database, mirror: Mirror, clients: dict[str, ChannelManagerClient],
-                 interval_seconds: float) -> None:
+                 interval_seconds: float, clock: Clock = SYSTEM_CLOCK) -> None:
         self.db = db
+        self.clock = clock
         self.mirror = mirror
         self.clients = clients
         self.interval = interval_seconds
@@ -93,7 +95,7 @@ class ChannelPoller:
         if caught_up:
             # In step with the source just now: search trusts the mirror for the freshness bound.
             async with self.db.unit_of_work() as uow:
-                await sync.mark_polled(uow, hotel.channel_manager_id, hotel.id, datetime.now(timezone.utc))
+                await sync.mark_polled(uow, hotel.channel_manager_id, hotel.id, self.clock.now())
                 await uow.commit()
         else:
             log.warning("poll left the hotel behind its channel manager", extra={"hotel_id": hotel.id})
@@ -137,7 +139,7 @@ class ChannelPoller:
         return reloaded, reloaded > cursor
 
     async def _load(self, hotel: Row, client: ChannelManagerClient, restart: bool = False) -> int:
-        start = date.today()
+        start = self.clock.now().astimezone().date()  # the machine's local date, as the load always took
         ari = await client.availability(hotel.channel_manager_hotel_code, start, start + timedelta(days=LOAD_NIGHTS))
         async with self.db.unit_of_work() as uow:
             outcome = await self.mirror.load(uow, hotel, ari, restart)

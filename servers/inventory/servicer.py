@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from hotelagg.inventory.v1 import inventory_pb2 as pb
 from hotelagg.inventory.v1 import inventory_pb2_grpc
@@ -16,6 +16,7 @@ from servers.inventory.hold_rpcs import HoldRpcs
 from servers.inventory.mirror import Mirror
 from servers.inventory.partner_rpcs import PartnerRpcs
 from servers.inventory.sync_rpcs import SyncRpcs
+from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.runtime.credentials import SERVICE, STAFF
 from servers.runtime.errors import Violations
 from servers.runtime.paging import PageTokens, page_size
@@ -35,25 +36,18 @@ GUARDED = {
 }
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _today() -> "datetime.date":
-    return _now().date()
-
-
 class InventoryServicer(HoldRpcs, SyncRpcs, PartnerRpcs, inventory_pb2_grpc.InventoryServiceServicer):
     def __init__(self, db: Database, idempotency: Idempotency, page_tokens: PageTokens, hub: ChangeHub,
                  mirror: Mirror, default_hold_ttl: timedelta = timedelta(minutes=15),
-                 catalog_changed: Callable[[], None] = lambda: None) -> None:
+                 catalog_changed: Callable[[], None] = lambda: None, clock: Clock = SYSTEM_CLOCK) -> None:
         self.db = db
+        self.clock = clock
         self.idempotency = idempotency
         self.page_tokens = page_tokens
         self.hub = hub
         self.mirror = mirror
         self.default_hold_ttl = default_hold_ttl
-        self.hold_batcher = HoldBatcher(db, idempotency, hub)
+        self.hold_batcher = HoldBatcher(db, idempotency, hub, clock)
         # Tells readers of static hotel data in this process (search) to read it again.
         self.catalog_changed = catalog_changed
 
@@ -62,7 +56,7 @@ class InventoryServicer(HoldRpcs, SyncRpcs, PartnerRpcs, inventory_pb2_grpc.Inve
         domain.validate_hotel(hotel)
 
         async def work(uow: UnitOfWork) -> pb.CreateHotelResponse:
-            record = await catalog.create_hotel(uow, hotel, _now())
+            record = await catalog.create_hotel(uow, hotel, self.clock.now())
             uow.after_commit(self._catalog_changed)
             return pb.CreateHotelResponse(hotel=mapping.hotel_proto(record))
 
@@ -101,7 +95,7 @@ class InventoryServicer(HoldRpcs, SyncRpcs, PartnerRpcs, inventory_pb2_grpc.Inve
         domain.validate_room_type(room_type)
 
         async def work(uow: UnitOfWork) -> pb.CreateRoomTypeResponse:
-            row = await catalog.create_room_type(uow, request.hotel_id, room_type, _now())
+            row = await catalog.create_room_type(uow, request.hotel_id, room_type, self.clock.now())
             await self.mirror.room_type_added(uow, request.hotel_id)
             uow.after_commit(self._catalog_changed)
             return pb.CreateRoomTypeResponse(room_type=mapping.room_type_proto(row))
@@ -112,7 +106,7 @@ class InventoryServicer(HoldRpcs, SyncRpcs, PartnerRpcs, inventory_pb2_grpc.Inve
         v = Violations()
         _check_room_type_ref(v, request.hotel_id, request.room_type_code)
         start, end = mapping.date_range(v, request)
-        domain.check_range(v, start, end, _today(), allow_past=False)
+        domain.check_range(v, start, end, self.clock.now().date(), allow_past=False)
         patch = mapping.nights_patch(request)
         domain.validate_patch(v, patch)
         v.raise_if_any()
@@ -123,7 +117,7 @@ class InventoryServicer(HoldRpcs, SyncRpcs, PartnerRpcs, inventory_pb2_grpc.Inve
                 raise Violations().add(
                     "price.currency_code", f"must be the hotel's currency, {room_type.currency_code}"
                 ).error()
-            nights = await ari.update_inventory(uow, room_type, start, end, patch, request.etag, _now())
+            nights = await ari.update_inventory(uow, room_type, start, end, patch, request.etag, self.clock.now())
             await self._announce(uow, request.hotel_id, request.room_type_code, room_type.currency_code,
                            changes.DIRECT_UPDATE, nights)
             return pb.UpdateInventoryResponse(
@@ -139,9 +133,9 @@ class InventoryServicer(HoldRpcs, SyncRpcs, PartnerRpcs, inventory_pb2_grpc.Inve
         if request.room_type_code:
             domain.check_room_type_code(v, request.room_type_code)
         start, end = mapping.date_range(v, request)
-        domain.check_range(v, start, end, _today())
+        domain.check_range(v, start, end, self.clock.now().date())
         v.raise_if_any()
-        now = _now()
+        now = self.clock.now()
         async with self.db.reading() as conn:
             currency, found = await ari.availability(conn, request.hotel_id, request.room_type_code, start, end)
             # Expired holds count as free at once, even before the sweeper reclaims them (and, like

@@ -17,14 +17,15 @@ MAX_UPDATES = 1000
 
 
 class SyncRpcs:
-    """Mixed into InventoryServicer, which provides idempotency and mirror."""
+    """Mixed into InventoryServicer, which provides idempotency, mirror and clock."""
 
     async def ApplyChannelUpdates(self, request: pb.ApplyChannelUpdatesRequest, context
                                   ) -> pb.ApplyChannelUpdatesResponse:
         v = Violations()
         check_hotel_id(v, request.hotel_id)
         v.check(0 < len(request.updates) <= MAX_UPDATES, "updates", f"1 to {MAX_UPDATES} updates")
-        events = [channel_events.from_proto(v, "", u, f"updates[{i}]") for i, u in enumerate(request.updates)]
+        now = self.clock.now()
+        events = [channel_events.from_proto(v, "", u, f"updates[{i}]", now=now) for i, u in enumerate(request.updates)]
         v.raise_if_any()
 
         async def work(uow: UnitOfWork) -> pb.ApplyChannelUpdatesResponse:

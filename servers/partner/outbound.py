@@ -18,9 +18,9 @@ from sqlalchemy.engine import Row
 from clients.breaker import AsyncCircuitBreaker
 from clients.partners import AriNight, AriUpdate, PartnerClient, RoomAri, partner_client
 from servers.messaging import outbox
-from servers.messaging.outbox import utcnow
 from servers.messaging.bus import Bus
 from servers.partner import deliveries
+from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.storage.database import UnitOfWork
 
 TOPIC = "partner.delivery"
@@ -38,7 +38,7 @@ async def announce(uow: UnitOfWork, bus: Bus | None, delivery_id: str, partner_i
     await write(uow, TOPIC, message_key(partner_id, hotel_id), payload, delay_seconds)
 
 
-def change_marker(bus_of: Callable[[], Bus | None]):
+def change_marker(bus_of: Callable[[], Bus | None], clock: Clock = SYSTEM_CLOCK):
     """The ChangeHub transaction listener: every change of a listed hotel's ARI reaches its partners."""
 
     async def mark_change(uow: UnitOfWork, change) -> None:
@@ -48,7 +48,7 @@ def change_marker(bus_of: Callable[[], Bus | None]):
         start = min(n.night for n in change.nights)
         end = max(n.night for n in change.nights) + timedelta(days=1)
         for delivery_id, partner_id in await deliveries.merge_change(uow, partner_ids, change.hotel_id, start, end,
-                                                                      1, utcnow()):
+                                                                      1, clock.now()):
             await announce(uow, bus_of(), delivery_id, partner_id, change.hotel_id)
 
     return mark_change

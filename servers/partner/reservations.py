@@ -9,7 +9,7 @@ the hotel's overbooking allowance lasts: the answer says over_capacity and the b
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, timezone
+from datetime import date
 
 from hotelagg.inventory.v1 import inventory_pb2
 from hotelagg.partner.v1 import partner_pb2 as pb
@@ -19,6 +19,7 @@ from clients.hotelagg import HotelaggError, InventoryClient
 from servers.hotel.reasons import HotelReason
 from servers.inventory.stays import check_reservation
 from servers.partner import domain, store
+from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.runtime.errors import Violations
 from servers.runtime.upstream import relayed
 from servers.storage.database import Database
@@ -54,13 +55,15 @@ def ledger_request(partner_id: str, listing: Row, r: pb.PartnerReservation) -> i
 
 
 class Reservations:
-    def __init__(self, db: Database, idempotency: Idempotency, inventory: InventoryClient | None = None) -> None:
+    def __init__(self, db: Database, idempotency: Idempotency, inventory: InventoryClient | None = None,
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         self.db = db
+        self.clock = clock
         self.idempotency = idempotency
         self.inventory = inventory
 
     async def notify(self, partner: Row, request: pb.NotifyReservationRequest) -> pb.NotifyReservationResponse:
-        validate(request, datetime.now(timezone.utc).date())
+        validate(request, self.clock.now().date())
 
         async def work() -> pb.NotifyReservationResponse:
             r = request.reservation

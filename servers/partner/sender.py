@@ -26,11 +26,12 @@ from sqlalchemy.engine import Row
 
 from clients.partners import PartnerRateLimited, PartnerRejected
 from servers.messaging.bus import Bus, Permanent, describe
-from servers.messaging.outbox import Message, utcnow
+from servers.messaging.outbox import Message
 from servers.partner import deliveries, store
 from servers.partner.domain import PARKED, RETRYING
 from servers.partner.outbound import PartnerClients, announce, ari_updates
 from servers.partner.rate_limit import RateLimiter, spaced
+from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.storage.database import Database
 
 log = logging.getLogger("hotelagg.partner.sender")
@@ -76,8 +77,9 @@ class _Sent:
 
 
 class DeliveryWorker:
-    def __init__(self, db: Database, bus: Bus, limiter: RateLimiter, clients: PartnerClients) -> None:
-        self.db, self.bus, self.limiter, self.clients = db, bus, limiter, clients
+    def __init__(self, db: Database, bus: Bus, limiter: RateLimiter, clients: PartnerClients,
+                 clock: Clock = SYSTEM_CLOCK) -> None:
+        self.db, self.bus, self.limiter, self.clients, self.clock = db, bus, limiter, clients, clock
         self._waiting: dict[str, list[_Ask]] = {}
         self._rounds: dict[str, asyncio.Task] = {}
         self._partners: dict[str, tuple[float, Row]] = {}
@@ -128,7 +130,7 @@ class DeliveryWorker:
                 self._waiting.pop(partner_id, None)
 
     async def _round(self, batch: list[_Ask]) -> None:
-        leases = await deliveries.lease_round(self.db, [a.delivery_id for a in batch], utcnow(), LEASE_SECONDS)
+        leases = await deliveries.lease_round(self.db, [a.delivery_id for a in batch], self.clock.now(), LEASE_SECONDS)
         carrying: dict[str, _Ask] = {}
         for ask in batch:
             if ask.delivery_id in leases.leased and ask.delivery_id not in carrying:
@@ -146,7 +148,7 @@ class DeliveryWorker:
         for delivery_id, outcome in outcomes.items():
             if isinstance(outcome, Exception):  # not even its failure could be written: the bus retries it
                 carrying[delivery_id].settle(outcome)
-        now = utcnow()
+        now = self.clock.now()
         done = {i: o for i, o in outcomes.items() if isinstance(o, _Sent)}
         sent = {i: (leases.leased[i], o.requests) for i, o in done.items() if not o.wait}
         released = {i: now + timedelta(seconds=o.wait) for i, o in done.items() if o.wait}
@@ -203,7 +205,7 @@ class DeliveryWorker:
 
     async def _later(self, delivery: Row | None, ask: _Ask, seconds: float, error: str | None = None) -> None:
         """A new message for the delivery in `seconds` (its lease let go meanwhile, so changes keep merging)."""
-        now = utcnow()
+        now = self.clock.now()
         retry_at = now + timedelta(seconds=seconds)
         async with self.db.unit_of_work() as uow:
             if delivery is not None and error is not None:
@@ -214,7 +216,7 @@ class DeliveryWorker:
             await uow.commit()
 
     async def _failed(self, delivery: Row, status: str, error: BaseException, delay: float | None) -> None:
-        now = utcnow()
+        now = self.clock.now()
         retry_at = now + timedelta(seconds=delay) if delay is not None else None
         async with self.db.unit_of_work() as uow:
             await deliveries.record_failure(uow, delivery.id, status, describe(error), retry_at, now)

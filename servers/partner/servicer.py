@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from hotelagg.partner.v1 import partner_pb2 as pb
 from hotelagg.partner.v1 import partner_pb2_grpc
@@ -14,6 +14,7 @@ from servers.partner import deliveries, domain, mapping, outbound, store
 from servers.partner.auth import Gate
 from servers.partner.reasons import PartnerReason
 from servers.partner.reservations import Reservations
+from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.runtime.errors import Violations, failed_precondition, require_uuid
 from servers.runtime.paging import PageTokens, page_size
 from servers.runtime.protos import read_date
@@ -26,14 +27,11 @@ FULL_SYNC_NIGHTS = 365
 MAX_SYNC_NIGHTS = 366
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
     def __init__(self, db: Database, idempotency: Idempotency, page_tokens: PageTokens, gate: Gate,
-                 reservations: Reservations, bus_of: Callable[[], Bus | None] = lambda: None) -> None:
-        self.db, self.idempotency, self.page_tokens = db, idempotency, page_tokens
+                 reservations: Reservations, bus_of: Callable[[], Bus | None] = lambda: None,
+                 clock: Clock = SYSTEM_CLOCK) -> None:
+        self.db, self.idempotency, self.page_tokens, self.clock = db, idempotency, page_tokens, clock
         self.gate, self.reservations, self.bus_of = gate, reservations, bus_of
 
     async def _caller(self, context):
@@ -47,7 +45,7 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
 
         async def work(uow: UnitOfWork) -> pb.CreatePartnerResponse:
             api_key = domain.new_api_key()
-            row = await store.create_partner(uow, partner, domain.key_hash(api_key), domain.key_prefix(api_key), _now())
+            row = await store.create_partner(uow, partner, domain.key_hash(api_key), domain.key_prefix(api_key), self.clock.now())
             issued.append(api_key)
             # Stored without the key: only its hash is kept anywhere, so a replay cannot show it again.
             return pb.CreatePartnerResponse(partner=mapping.partner_proto(row))
@@ -86,7 +84,7 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
         v.raise_if_any()
 
         async def work(uow: UnitOfWork) -> pb.CreateListingResponse:
-            now = _now()
+            now = self.clock.now()
             row = await store.create_listing(uow, listing, now)
             if row.active:  # a partner knows nothing of the room until it has the year ahead
                 await self._push_window(uow, row.partner_id, row.hotel_id, now.date(),
@@ -139,7 +137,7 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
         require_uuid(request.delivery_id, "delivery_id", "delivery id ListDeliveries returned")
 
         async def work(uow: UnitOfWork) -> pb.RetryDeliveryResponse:
-            now = _now()
+            now = self.clock.now()
             row = await deliveries.get(uow.connection, request.delivery_id)
             if await deliveries.rearm(uow, row.id, now) is None:
                 raise failed_precondition(PartnerReason.DELIVERY_NOT_PARKED,
@@ -153,14 +151,14 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
     async def SyncListing(self, request: pb.SyncListingRequest, context) -> pb.SyncListingResponse:
         caller = await self._caller(context)
         require_uuid(request.listing_id, "listing_id", "listing id CreateListing returned")
-        start, end = _sync_window(request, _now().date())
+        start, end = _sync_window(request, self.clock.now().date())
 
         async def work(uow: UnitOfWork) -> pb.SyncListingResponse:
             listing = await store.get_listing(uow.connection, request.listing_id)
             caller.scope(listing.partner_id, "listing", listing_id=request.listing_id)
             if not listing.active:
                 raise failed_precondition(PartnerReason.LISTING_INACTIVE, f"listing {listing.id} is not active")
-            await self._push_window(uow, listing.partner_id, listing.hotel_id, start, end, _now())
+            await self._push_window(uow, listing.partner_id, listing.hotel_id, start, end, self.clock.now())
             row = await deliveries.open_for(uow.connection, listing.partner_id, listing.hotel_id)
             return pb.SyncListingResponse(delivery=mapping.delivery_proto(row))
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from clients.channel_managers import ChannelManagerClient, ChannelManagerError, ChannelManagerUnavailable
 from servers.cache.base import CachedNight, NightCache
+from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.search.domain import CACHED, LIVE, STALE, HotelInfo, NightView
 from servers.storage.database import Database
 from servers.storage.tables import hotels, inventory, room_types, sync_cursors
@@ -24,8 +25,9 @@ Key = tuple[str, date, str]  # hotel id, night, room type code
 
 class NightSource:
     def __init__(self, db: Database, cache: NightCache, clients: dict[str, ChannelManagerClient],
-                 freshness_seconds: float) -> None:
+                 freshness_seconds: float, clock: Clock = SYSTEM_CLOCK) -> None:
         self.db = db
+        self.clock = clock  # what "within the freshness bound" is measured from
         self.cache = cache
         self.clients = clients
         self.freshness = timedelta(seconds=freshness_seconds)
@@ -87,7 +89,7 @@ class NightSource:
         query = (select(hotels.c.id, sync_cursors.c.last_polled_at, sync_cursors.c.updated_at)
                  .outerjoin(sync_cursors, sync_cursors.c.hotel_id == hotels.c.id)
                  .where(hotels.c.id.in_(sorted(hotel_ids))))
-        limit = datetime.now(timezone.utc) - self.freshness
+        limit = self.clock.now() - self.freshness
         async with self.db.reading() as conn:
             rows = (await conn.execute(query)).all()
         # Heard from last: the later of the last poll and the last applied event (webhook or poll).

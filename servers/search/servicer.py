@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 from hotelagg.search.v1 import search_pb2 as pb
 from hotelagg.search.v1 import search_pb2_grpc
 
 from servers.inventory.domain import CURRENCY_CODE, MAX_DAYS_AHEAD, check_hotel_id, check_room_type_code
 from servers.inventory.stays import MAX_STAY_NIGHTS
+from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.runtime.errors import Violations
 from servers.runtime.paging import PageTokens, page_size
 from servers.runtime.protos import money_proto, read_date
@@ -26,14 +27,15 @@ _FRESHNESS = {LIVE: pb.FRESHNESS_LIVE, CACHED: pb.FRESHNESS_CACHED, STALE: pb.FR
 
 class SearchServicer(search_pb2_grpc.SearchServiceServicer):
     def __init__(self, directory: HotelDirectory, nights: NightSource, page_tokens: PageTokens,
-                 memo_seconds: float = 1.0) -> None:
+                 memo_seconds: float = 1.0, clock: Clock = SYSTEM_CLOCK) -> None:
         self.directory = directory
+        self.clock = clock  # today's date, which a stay must not start before
         self.nights = nights
         self.page_tokens = page_tokens
         self.memo = ResultMemo(memo_seconds)
 
     async def SearchAvailability(self, request: pb.SearchAvailabilityRequest, context) -> pb.SearchAvailabilityResponse:
-        check_in, check_out, rooms, limit = _validate(request)
+        check_in, check_out, rooms, limit = _validate(request, self.clock.now().date())
         filters = _filters(request)
         position = self.page_tokens.read(request.page_token, "search", filters, Option.SORT_KEY_TYPES)
         hotels = await self._candidates(request)
@@ -123,10 +125,9 @@ def _filters(request: pb.SearchAvailabilityRequest) -> dict:
     return {"q": hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()[:24]}
 
 
-def _validate(request: pb.SearchAvailabilityRequest) -> tuple[date, date, int, int]:
+def _validate(request: pb.SearchAvailabilityRequest, today: date) -> tuple[date, date, int, int]:
     v = Violations()
     _validate_where(v, request)
-    today = datetime.now(timezone.utc).date()
     check_in = read_date(v, request.check_in, "check_in", request.HasField("check_in"))
     check_out = read_date(v, request.check_out, "check_out", request.HasField("check_out"))
     if check_in and check_out:

@@ -18,13 +18,14 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import NamedTuple, TypeVar
 
 from google.protobuf.message import Message
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.runtime.errors import ApiError, aborted, failed_precondition, invalid
 from servers.runtime.reasons import ApiReason
 from servers.storage.database import Database, UnitOfWork
@@ -70,9 +71,10 @@ class Claim:
 
 class Idempotency:
     def __init__(self, db: Database, ttl: timedelta = timedelta(hours=24),
-                 lease: timedelta = timedelta(seconds=90)) -> None:
+                 lease: timedelta = timedelta(seconds=90), clock: Clock = SYSTEM_CLOCK) -> None:
         self.db = db
         self.ttl = ttl
+        self.clock = clock  # when a key was stored, when it is forgotten, when a claim's lease ran out
         # How long work outside a transaction may hold its key before another caller may take it over:
         # longer than any such work runs (its lock waits and outside calls are bounded well below it).
         self.lease = lease
@@ -134,7 +136,7 @@ class Idempotency:
     async def _take(self, claim: Claim, response_type: type[R]) -> R | None:
         """Claims the key for work outside a transaction: None when this caller now holds it, the stored
         answer for a replay; raises for a key in progress elsewhere or reused for another request."""
-        now = datetime.now(timezone.utc)
+        now = self.clock.now()
         values = dict(scope=claim.scope, key=claim.key, request_hash=claim.digest, status="in_progress",
                       response=None, locked_until=now + self.lease, created_at=now, expires_at=now + self.ttl)
         async with self.db.unit_of_work() as uow:
@@ -158,7 +160,7 @@ class Idempotency:
         return None
 
     async def _answer(self, claim: Claim, response: Message) -> None:
-        now = datetime.now(timezone.utc)
+        now = self.clock.now()
         async with self.db.unit_of_work() as uow:
             await uow.connection.execute(
                 update(keys).where(keys.c.scope == claim.scope, keys.c.key == claim.key)
@@ -204,7 +206,7 @@ class Idempotency:
             rows = await _read_keys(uow, claims)
         else:
             rows = await _lock_and_read_keys(uow, claims)
-        now = datetime.now(timezone.utc)
+        now = self.clock.now()
         found: dict[Claim, bytes | ApiError | None] = {}
         forgotten: list[Claim] = []
         for claim in claims:
@@ -227,7 +229,7 @@ class Idempotency:
     async def store_all(self, uow: UnitOfWork, answered: list[tuple[Claim, Message]]) -> None:
         if not answered:
             return
-        now = datetime.now(timezone.utc)
+        now = self.clock.now()
         rows = [dict(scope=c.scope, key=c.key, request_hash=c.digest, status="done",
                      response=r.SerializeToString(deterministic=True), locked_until=now, created_at=now,
                      expires_at=now + self.ttl) for c, r in answered]
@@ -239,7 +241,7 @@ class Idempotency:
 
     async def purge_expired(self, batch: int = 1000) -> int:
         """Deletes keys past their time (the housekeeping job); claim_all already ignores them."""
-        return await purge(self.db, keys, keys.c.expires_at < datetime.now(timezone.utc), batch)
+        return await purge(self.db, keys, keys.c.expires_at < self.clock.now(), batch)
 
 
 class _KeyRow(NamedTuple):

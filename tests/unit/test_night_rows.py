@@ -3,7 +3,7 @@ and WatchInventory — the same values the per-night objects would give."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from hotelagg.common.v1 import common_pb2
@@ -20,6 +20,7 @@ from servers.inventory.night_rows import MergedNights, channel_nights, channel_r
 from servers.runtime.errors import ApiError, Code, Violations
 
 DAY = date(2026, 6, 1)
+RECEIVED = datetime(2026, 5, 1, 9, 30, tzinfo=timezone.utc)  # when the updates came, if they do not say
 
 
 def _pb_night(day: date, available: int = 3, price: int | None = 12_000, **restrictions) -> pb.NightSnapshot:
@@ -37,7 +38,7 @@ def _update(*nights: pb.NightSnapshot) -> pb.ChannelUpdate:
 def test_a_requests_snapshot_is_the_nights_it_names():
     v = Violations()
     event = from_proto(v, "", _update(_pb_night(DAY), _pb_night(DAY + timedelta(days=1), available=0, min_stay=2,
-                                                                   stop_sell=True)), "updates[0]")
+                                                                   stop_sell=True)), "updates[0]", now=RECEIVED)
     assert not v.items
     expected = (ChannelNight(DAY, 5, 3, 12_000),
                 ChannelNight(DAY + timedelta(days=1), 5, 0, 12_000, ChannelRestrictions(min_stay=2, stop_sell=True)))
@@ -53,7 +54,7 @@ def _bad_date(month: int, day: int) -> pb.NightSnapshot:
 
 def test_nights_are_read_when_first_needed_and_bad_ones_stop_the_work():
     v = Violations()
-    event = from_proto(v, "", _update(_pb_night(DAY), _bad_date(2, 30), _pb_night(DAY, available=9)), "updates[0]")
+    event = from_proto(v, "", _update(_pb_night(DAY), _bad_date(2, 30), _pb_night(DAY, available=9)), "updates[0]", now=RECEIVED)
     assert not v.items  # only the envelope is read up front
     with pytest.raises(BadNights):
         list(event.change.nights)
@@ -64,10 +65,10 @@ def test_nights_are_read_when_first_needed_and_bad_ones_stop_the_work():
 def test_check_nights_names_every_bad_night_of_every_event():
     v = Violations()
     events = [from_proto(v, "", _update(_pb_night(DAY), _bad_date(2, 30), _pb_night(DAY, available=9),
-                                        _pb_night(DAY, price=None), _pb_night(DAY, price=-1)), "updates[0]"),
-              from_proto(v, "", _update(_pb_night(DAY)), "updates[1]"),
+                                        _pb_night(DAY, price=None), _pb_night(DAY, price=-1)), "updates[0]", now=RECEIVED),
+              from_proto(v, "", _update(_pb_night(DAY)), "updates[1]", now=RECEIVED),
               None,
-              from_proto(v, "", _update(_bad_date(13, 1)), "updates[3]")]
+              from_proto(v, "", _update(_bad_date(13, 1)), "updates[3]", now=RECEIVED)]
     list(events[1].change.nights)  # read already: not read again, nothing to say
     with pytest.raises(ApiError) as caught:
         check_nights(events)
@@ -80,8 +81,8 @@ def test_check_nights_names_every_bad_night_of_every_event():
 
 def test_a_date_seen_before_does_not_let_an_invalid_one_through():
     v = Violations()
-    list(from_proto(v, "", _update(*(_pb_night(DAY + timedelta(days=d)) for d in range(40))), "updates[0]").change.nights)
-    events = [from_proto(v, "", _update(_bad_date(month, day)), f"u{i}")
+    list(from_proto(v, "", _update(*(_pb_night(DAY + timedelta(days=d)) for d in range(40))), "updates[0]", now=RECEIVED).change.nights)
+    events = [from_proto(v, "", _update(_bad_date(month, day)), f"u{i}", now=RECEIVED)
               for i, (month, day) in enumerate(((13, 1), (0, 1), (2, 29), (6, 31), (6, 0)))]
     with pytest.raises(ApiError) as caught:
         check_nights(events)
