@@ -11,6 +11,7 @@ from hotelagg.inventory.v1 import inventory_pb2 as inv
 from sqlalchemy import select, update
 
 from servers.inventory.jobs import sweep_expired_holds
+from servers.runtime.clock import ManualClock
 from servers.storage.tables import holds, inventory
 from tests.api.helpers import days_ahead, fails, inventory_stub, make_hotel, pb_date, request_id
 
@@ -150,6 +151,20 @@ async def test_sweeper_reclaims_expired_holds(server, channel, db):
     assert all(row.held == 0 for row in (await _nights(db)).values())
     async with db.reading() as conn:
         assert (await conn.execute(select(holds.c.status))).scalar_one() == "expired"
+
+
+async def test_sweeper_reclaims_a_hold_by_its_clock_not_before(server, channel, db):
+    """The sweeper's clock says when a hold has lapsed: a minute before its 15 minutes the hold stays
+    (rooms held), a minute after it goes, without waiting and without editing the hold's expiry."""
+    stub = inventory_stub(channel)
+    await _load(stub, rooms=2)
+    held = await stub.HoldInventory(_hold_request(quantity=2))
+    clock = ManualClock(held.hold.expire_time.ToDatetime(timezone.utc) - timedelta(minutes=1))
+    assert await sweep_expired_holds(db, server.context["hub"], clock=clock) == 0
+    assert [row.held for row in (await _nights(db)).values() if row.held] == [2, 2, 2]
+    clock.advance(timedelta(minutes=2))
+    assert await sweep_expired_holds(db, server.context["hub"], clock=clock) == 1
+    assert all(row.held == 0 for row in (await _nights(db)).values())
 
 
 async def test_commit_sells_and_release_gives_back(channel, db):

@@ -6,7 +6,9 @@ import pytest
 from hotelagg.inventory.v1 import inventory_pb2 as inv
 from sqlalchemy import insert, select
 
+from servers.runtime.clock import ManualClock
 from servers.runtime.errors import ApiError, Code
+from servers.runtime.reasons import ApiReason
 from servers.storage import idempotency as idempotency_module
 from servers.storage.idempotency import Idempotency, request_hash
 from servers.storage.tables import hotels, idempotency_keys
@@ -159,3 +161,20 @@ async def test_slow_first_call_is_never_overtaken_into_running_the_work_twice(db
     await asyncio.gather(first, duplicate, return_exceptions=True)
     assert work.runs == 1
     assert await count(db, hotels) == 1
+
+
+async def test_a_key_answers_for_its_ttl_and_is_a_fresh_key_after(db):
+    """By a clock that moves when told: no waiting a day, and no rows edited behind the rule's back."""
+    clock = ManualClock(datetime.now(timezone.utc))
+    idempotency = Idempotency(db, timedelta(hours=24), clock=clock)
+    await idempotency.run(SCOPE, create_request(), inv.CreateHotelResponse, Work())
+    clock.advance(timedelta(hours=23, minutes=59))
+    with pytest.raises(ApiError) as caught:
+        await idempotency.run(SCOPE, create_request(hotel_id="other"), inv.CreateHotelResponse, Work("other"))
+    assert caught.value.reason is ApiReason.IDEMPOTENCY_KEY_REUSED
+    assert await idempotency.purge_expired() == 0
+    clock.advance(timedelta(minutes=2))
+    assert await idempotency.purge_expired() == 1
+    answer = await idempotency.run(SCOPE, create_request(hotel_id="other"), inv.CreateHotelResponse, Work("other"))
+    assert answer.hotel.hotel_id == "other"
+    assert (await stored_key(db)).expires_at == clock.now() + timedelta(hours=24)
