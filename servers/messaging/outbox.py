@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert
 
+from servers.runtime.clock import SYSTEM_CLOCK
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import outbox
 
@@ -40,7 +41,10 @@ class Message:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """The outbox's time: the system clock, always. Its leases, retry delays and due times are paced by
+    the event loop's real sleeps (a bus polls, a lease runs out while a handler works), so a clock that
+    moved only when told would disagree with them; the rules built on messages take a Clock instead."""
+    return SYSTEM_CLOCK.now()
 
 
 def check_topic(topic: str) -> str:
