@@ -35,6 +35,8 @@ class FieldViolation:
 @dataclass
 class ApiError(Exception):
     code: Code
+    # A member of a reason registry (servers/runtime/reasons.py, servers/hotel/reasons.py, a service's own);
+    # one relayed from another of our services is the str it came as (runtime/upstream.py).
     reason: str
     message: str
     metadata: dict[str, str] = field(default_factory=dict)
