@@ -40,7 +40,8 @@ class HoldRpcs:
                         nights: list[Night]) -> None:
         if not nights:
             return
-        await self.hub.record(uow, changes.InventoryChange(hotel_id, code, currency, cause, tuple(nights), self.clock.now()))
+        await self.hub.record(uow, changes.InventoryChange(hotel_id, code, currency, cause, tuple(nights),
+                                                           self.clock.now()))
 
     async def HoldInventory(self, request: pb.HoldInventoryRequest, context) -> pb.HoldInventoryResponse:
         now = self.clock.now()

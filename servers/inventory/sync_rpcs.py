@@ -25,7 +25,8 @@ class SyncRpcs:
         check_hotel_id(v, request.hotel_id)
         v.check(0 < len(request.updates) <= MAX_UPDATES, "updates", f"1 to {MAX_UPDATES} updates")
         now = self.clock.now()
-        events = [channel_events.from_proto(v, "", u, f"updates[{i}]", now=now) for i, u in enumerate(request.updates)]
+        events = [channel_events.from_proto(v, "", u, f"updates[{i}]", now=now)
+                  for i, u in enumerate(request.updates)]
         v.raise_if_any()
 
         async def work(uow: UnitOfWork) -> pb.ApplyChannelUpdatesResponse:

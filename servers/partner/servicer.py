@@ -45,7 +45,8 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
 
         async def work(uow: UnitOfWork) -> pb.CreatePartnerResponse:
             api_key = domain.new_api_key()
-            row = await store.create_partner(uow, partner, domain.key_hash(api_key), domain.key_prefix(api_key), self.clock.now())
+            row = await store.create_partner(uow, partner, domain.key_hash(api_key), domain.key_prefix(api_key),
+                                             self.clock.now())
             issued.append(api_key)
             # Stored without the key: only its hash is kept anywhere, so a replay cannot show it again.
             return pb.CreatePartnerResponse(partner=mapping.partner_proto(row))
