@@ -8,6 +8,7 @@ from hotelagg.inventory.v1 import inventory_pb2 as pb
 
 from servers.inventory import changes, holds, mapping, stays
 from servers.inventory.domain import Night, check_hotel_id
+from servers.inventory.hold_batcher import HoldWish, Replayed
 from servers.runtime.errors import ApiError, Code, Violations, require_uuid
 from servers.runtime.protos import read_date, read_duration, timestamp_proto
 from servers.storage.database import UnitOfWork
@@ -58,7 +59,15 @@ class HoldRpcs:
                if request.HasField("ttl") else self.default_hold_ttl)
         v.raise_if_any()
 
-        return await self.hold_batcher.hold(request, check_in, check_out, ttl)
+        wish = HoldWish(request.hotel_id, request.room_type_code, check_in, check_out, request.quantity, ttl)
+        claim = self.idempotency.enter(SCOPE + "HoldInventory", request)
+        try:
+            outcome = await self.hold_batcher.hold(wish, claim, mapping.hold_response)
+        finally:
+            self.idempotency.leave(claim)
+        if isinstance(outcome, Replayed):
+            return pb.HoldInventoryResponse.FromString(outcome.stored)
+        return mapping.hold_response(outcome)
 
     async def ReleaseHold(self, request: pb.ReleaseHoldRequest, context) -> pb.ReleaseHoldResponse:
         _check_hold_id(request.hold_id)

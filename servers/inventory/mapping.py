@@ -8,6 +8,7 @@ from hotelagg.inventory.v1 import inventory_pb2 as pb
 
 from servers.inventory.catalog import HotelRecord
 from servers.inventory.domain import NewHotel, NewRoomType, Night, NightsPatch, etag
+from servers.inventory.hold_batcher import PlacedHold
 from servers.runtime.errors import Violations
 from servers.runtime.protos import date_proto, money_proto, read_date, timestamp_proto
 
@@ -144,3 +145,8 @@ def hold_proto(row, now, currency_code: str = "") -> pb.Hold:
         etag=etag("hold", row.id, row.version),
         total_price=money_proto(row.total_minor, currency_code) if currency_code else None,
     )
+
+
+def hold_response(placed: PlacedHold) -> pb.HoldInventoryResponse:
+    """A hold HoldInventory placed, as answered and as stored for a replay of its request."""
+    return pb.HoldInventoryResponse(hold=hold_proto(placed.hold, placed.decided_at, placed.currency_code))
