@@ -1,7 +1,7 @@
 """Holds (SQL side): reading a stay, releasing, committing and reclaiming expired holds.
 
-Placing holds is hold_batcher.py's: every night of a stay in one transaction, all or none, guarded
-by the database (`available - held >= n`).
+Placing holds is hold_batcher.py's (its SQL in hold_store.py): every night of a stay in one transaction,
+all or none, guarded by the database (`available - held >= n`).
 """
 
 from __future__ import annotations

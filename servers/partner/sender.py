@@ -1,8 +1,9 @@
 """The delivery worker: sends open deliveries to partners in rounds, a partner at a time.
 
 The bus hands it one message per delivery to send, many at once. Messages for a partner wait for that
-partner's next round; a round leases all of them and reads what each must send in one transaction,
-sends them side by side (each within the partner's per-property rate), and closes them all in one more.
+partner's next round (runtime/batching.py's keyed rounds, keyed by partner); a round leases all of them
+and reads what each must send in one transaction, sends them side by side (each within the partner's
+per-property rate), and closes them all in one more.
 So the database work of a delivery shrinks with the traffic, and one slow partner never holds up
 another's rounds. A message is settled (acked) only when its delivery is done with: delivered, handed
 to a later message, or failed (the bus retries or parks it).
