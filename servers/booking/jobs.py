@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-
 from servers.booking import domain, reserve, settle
 from servers.booking.bookings import Booking
 from servers.booking.deps import BookingDeps

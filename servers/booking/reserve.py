@@ -100,16 +100,17 @@ async def _reserve(deps: BookingDeps, booking: Booking, hotel, channel_manager, 
     # Our own hold first, unlocked: the database guards it, and the many who find no room leave at
     # once instead of queueing on a lock for the few who did.
     hold = await _hold(deps, booking)
-    booking = await deps.bookings.change(booking, now, hold_id=hold.hold_id, total_minor=hold.total_price.amount_minor,
-                                 step_in_flight=domain.RESERVE_STEP if channel_manager else domain.AUTHORIZE_STEP)
+    booking = await deps.bookings.change(
+        booking, now, hold_id=hold.hold_id, total_minor=hold.total_price.amount_minor,
+        step_in_flight=domain.RESERVE_STEP if channel_manager else domain.AUTHORIZE_STEP)
     if channel_manager is not None:
         reservation = await _reserve_at_channel_manager(deps, booking, hotel, channel_manager)
         booking = await deps.bookings.change(booking, now, channel_manager_reservation_id=reservation.reservation_id,
-                                     step_in_flight=domain.AUTHORIZE_STEP)
+                                             step_in_flight=domain.AUTHORIZE_STEP)
     payment = await _authorize(deps, booking)
     return await deps.bookings.move(booking, domain.HELD, now, payment_reference=payment.payment_id,
-                            expires_at=hold.expire_time.ToDatetime(timezone.utc), step_in_flight=None,
-                            payment_token=None)
+                                    expires_at=hold.expire_time.ToDatetime(timezone.utc), step_in_flight=None,
+                                    payment_token=None)
 
 
 # Each outside step of a create, sent exactly alike the first time and when asked again.
@@ -153,7 +154,7 @@ async def undo(deps: BookingDeps, booking: Booking, reason: str, ask_again: bool
     if not learned:
         return  # left PENDING: the reconciliation job asks again
     await deps.bookings.move(booking, domain.FAILED, now, request_id=None, failure_reason=reason[:500],
-                     step_in_flight=None, payment_token=None)
+                             step_in_flight=None, payment_token=None)
 
 
 async def _learn_step_in_flight(deps: BookingDeps, booking: Booking) -> Booking:
@@ -169,7 +170,7 @@ async def _learn_step_in_flight(deps: BookingDeps, booking: Booking) -> Booking:
             hotel, client = await deps.channel_manager_of(booking.hotel_id)
             reservation = await _reserve_at_channel_manager(deps, booking, hotel, client)
             return await deps.bookings.change(booking, now,
-                                      channel_manager_reservation_id=reservation.reservation_id)
+                                              channel_manager_reservation_id=reservation.reservation_id)
         if step == domain.AUTHORIZE_STEP and not booking.payment_reference and booking.payment_token:
             payment = await _authorize(deps, booking)
             return await deps.bookings.change(booking, now, payment_reference=payment.payment_id)

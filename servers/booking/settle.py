@@ -96,7 +96,7 @@ async def _capture(deps: BookingDeps, booking: Booking, now: datetime) -> Bookin
             raise
         return booking
     return await deps.bookings.change(booking, now, paid_minor=payment.captured_minor,
-                              step_in_flight=domain.CONFIRM_STEP)
+                                      step_in_flight=domain.CONFIRM_STEP)
 
 
 async def capture_known(deps: BookingDeps, booking: Booking) -> Booking:
@@ -108,7 +108,7 @@ async def capture_known(deps: BookingDeps, booking: Booking) -> Booking:
     if payment.captured_minor == 0:
         return booking
     return await deps.bookings.change(booking, deps.clock.now(), paid_minor=payment.captured_minor,
-                              step_in_flight=domain.CONFIRM_STEP)
+                                      step_in_flight=domain.CONFIRM_STEP)
 
 
 async def carry_on_alone(deps: BookingDeps, booking_id: str) -> Booking:
@@ -186,7 +186,7 @@ async def _decide_cancellation(deps: BookingDeps, booking: Booking, reason: str,
     """CANCELLING, with its reason and fee written down: from here on the booking claims neither its room
     nor its money, whatever the channel manager or the gateway answer next."""
     return await deps.bookings.move(booking, domain.CANCELLING, deps.clock.now(),
-                            fee_minor=fee_minor, cancel_reason=reason[:500], expires_at=None)
+                                    fee_minor=fee_minor, cancel_reason=reason[:500], expires_at=None)
 
 
 async def finish_cancelling(deps: BookingDeps, booking: Booking) -> Booking:
@@ -203,7 +203,7 @@ async def finish_cancelling(deps: BookingDeps, booking: Booking) -> Booking:
     elif booking.payment_reference and booking.paid_minor == 0:
         await void_authorization(deps, booking)
     return await deps.bookings.move(booking, domain.CANCELLED, deps.clock.now(),
-                            paid_minor=booking.fee_minor)
+                                    paid_minor=booking.fee_minor)
 
 
 async def cancel_booking(deps: BookingDeps, booking_id: str, reason: str, etag: str) -> Booking:

@@ -77,8 +77,9 @@ class FakeInventory:
         self.default_ttl = default_ttl
         self.holds: dict[str, FakeHold] = {}
         self._by_request: dict[str, str] = {}
+        # Down: UNAVAILABLE (nothing sent); an answer lost: DEADLINE_EXCEEDED, as the gRPC client raises them.
         self.faults = Faults(lambda message, maybe_done: refused(
-            "UNAVAILABLE", message, grpc.StatusCode.UNAVAILABLE if not maybe_done else grpc.StatusCode.DEADLINE_EXCEEDED))
+            "", message, grpc.StatusCode.DEADLINE_EXCEEDED if maybe_done else grpc.StatusCode.UNAVAILABLE))
 
     @property
     def calls(self):

@@ -174,3 +174,15 @@ async def test_the_hold_lasts_as_long_as_the_deps_say():
     world.deps.hold_ttl = timedelta(minutes=5)
     booking = await world.create()
     assert booking.expires_at == world.clock.now() + timedelta(minutes=5)
+
+
+async def test_a_hold_whose_answer_was_lost_is_asked_again_to_learn_it_and_given_back():
+    world = booking_world()
+    world.inventory.faults.time_out("hold")  # the inventory held the rooms; its answer never came
+    await refused(world.create())
+
+    (booking,) = world.bookings.rows.values()
+    assert booking.status == domain.FAILED
+    assert world.inventory.faults.keys("hold") == [f"{booking.id}:hold"] * 2
+    assert world.inventory.held() == [] and world.inventory.status_of(booking.hold_id) == "released"
+    assert world.channel_manager.calls == [] and world.payments.calls == []
