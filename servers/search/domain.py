@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, timedelta
 
 from servers.cache.base import CachedNight
 
@@ -63,10 +62,6 @@ class Option:
 
     def sort_key(self) -> tuple:
         return (self.total_minor, self.hotel.name, self.hotel.hotel_id, self.room_type.code)
-
-
-def stay_nights(check_in: date, check_out: date) -> list[date]:
-    return [check_in + timedelta(days=i) for i in range((check_out - check_in).days)]
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
