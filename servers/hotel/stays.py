@@ -52,9 +52,11 @@ def check_restrictions(nights: dict[date, Night], check_in: date, check_out: dat
     if arrival.closed_to_arrival:
         raise _restricted(check_in, "closed_to_arrival", f"no arrivals on {check_in.isoformat()}")
     if arrival.min_stay and length < arrival.min_stay:
-        raise _restricted(check_in, "min_stay", f"arrivals on {check_in.isoformat()} stay at least {arrival.min_stay} nights")
+        raise _restricted(check_in, "min_stay",
+                          f"arrivals on {check_in.isoformat()} stay at least {arrival.min_stay} nights")
     if arrival.max_stay and length > arrival.max_stay:
-        raise _restricted(check_in, "max_stay", f"arrivals on {check_in.isoformat()} stay at most {arrival.max_stay} nights")
+        raise _restricted(check_in, "max_stay",
+                          f"arrivals on {check_in.isoformat()} stay at most {arrival.max_stay} nights")
     departure = nights.get(check_out)
     if departure is not None and departure.restrictions.closed_to_departure:
         raise _restricted(check_out, "closed_to_departure", f"no departures on {check_out.isoformat()}")

@@ -11,8 +11,14 @@ from typing import Any, NamedTuple
 from zoneinfo import available_timezones
 
 from servers.hotel.etags import etag
-from servers.hotel.ids import (CHANNEL_MANAGER_ID, CHANNEL_MANAGER_ID_RULE, COUNTRY_CODE, CURRENCY_CODE, check_hotel_id,
-                               check_room_type_code)
+from servers.hotel.ids import (
+    CHANNEL_MANAGER_ID,
+    CHANNEL_MANAGER_ID_RULE,
+    COUNTRY_CODE,
+    CURRENCY_CODE,
+    check_hotel_id,
+    check_room_type_code,
+)
 from servers.hotel.limits import MAX_DAYS_AHEAD
 from servers.hotel.nights import Night, Restrictions
 from servers.runtime.errors import Violations, failed_precondition

@@ -62,7 +62,8 @@ def test_every_bad_partner_field_is_named_at_once():
     (dict(partner_id="B"), ["listing.partner_id"]),
     (dict(property_code=""), ["listing.partner_property_code"]),
     (dict(room_code="has space"), ["listing.partner_room_code"]),
-    (dict(property_code="x" * 101, room_code=".dot-first"), ["listing.partner_property_code", "listing.partner_room_code"]),
+    (dict(property_code="x" * 101, room_code=".dot-first"),
+     ["listing.partner_property_code", "listing.partner_room_code"]),
 ])
 def test_a_listing_names_its_bad_codes(change, wrong):
     v = Violations()
@@ -85,8 +86,9 @@ def day(value: date) -> common_pb2.Date:
 
 def notify(**fields) -> pb.NotifyReservationRequest:
     reservation = dict(partner_reservation_id="R-100", revision=1, status=pb.RESERVATION_STATUS_BOOKED,
-                       partner_property_code="PAR-1", partner_room_code="DOUBLE.A", check_in=day(TODAY + timedelta(days=3)),
-                       check_out=day(TODAY + timedelta(days=5)), rooms=1, guests=2, guest_name="Ada Lovelace",
+                       partner_property_code="PAR-1", partner_room_code="DOUBLE.A",
+                       check_in=day(TODAY + timedelta(days=3)), check_out=day(TODAY + timedelta(days=5)),
+                       rooms=1, guests=2, guest_name="Ada Lovelace",
                        total_amount=common_pb2.Money(currency_code="EUR", amount_minor=24000))
     request_id = fields.pop("request_id", "notify-1")
     reservation.update(fields)
@@ -112,7 +114,8 @@ def test_a_good_reservation_passes():
     (dict(rooms=0), "reservation.rooms"),
     (dict(guests=0), "reservation.guests"),
     (dict(total_amount=None), "reservation.total_amount.currency_code"),
-    (dict(total_amount=common_pb2.Money(currency_code="EUR", amount_minor=-1)), "reservation.total_amount.amount_minor"),
+    (dict(total_amount=common_pb2.Money(currency_code="EUR", amount_minor=-1)),
+     "reservation.total_amount.amount_minor"),
 ])
 def test_a_bad_reservation_is_refused_naming_the_field_as_the_partner_sent_it(fields, field):
     assert rejected(lambda: validate(notify(**fields), TODAY)) == [field]

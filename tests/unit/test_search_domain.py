@@ -92,8 +92,9 @@ def option(total: int, hotel_name: str, hotel_id: str, code: str) -> Option:
 
 
 def test_options_are_ordered_by_total_then_hotel_name_id_and_room_type():
-    options = [option(200, "Alpha", "a-1", "DBL"), option(100, "Zeta", "z-1", "SGL"), option(200, "Alpha", "a-1", "ANY"),
-               option(200, "Alpha", "a-0", "TWN"), option(150, "Beta", "b-1", "DBL")]
+    options = [option(200, "Alpha", "a-1", "DBL"), option(100, "Zeta", "z-1", "SGL"),
+               option(200, "Alpha", "a-1", "ANY"), option(200, "Alpha", "a-0", "TWN"),
+               option(150, "Beta", "b-1", "DBL")]
     ordered = sorted(options, key=Option.sort_key)
     assert [(o.total_minor, o.hotel.hotel_id, o.room_type.code) for o in ordered] == [
         (100, "z-1", "SGL"), (150, "b-1", "DBL"), (200, "a-0", "TWN"), (200, "a-1", "ANY"), (200, "a-1", "DBL")]
