@@ -10,7 +10,7 @@
   statements and is not counted.
 - No import cycle among servers' modules through module-level imports. Imports inside functions are
   left out: they are how the composition root (app.py, workers.py) defers today, which is the
-  composition root's own matter, not this test's.
+  composition root's own matter, not this test's. Imports under `if TYPE_CHECKING:` never run: left out too.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ TRANSPORT_AND_STORAGE = ("grpc", "sqlalchemy")
 class Import:
     module: str  # the module the statement names, resolved to a dotted servers.* name where it is ours
     line: int
-    top_level: bool  # runs when the importing module is loaded (not inside a function)
+    top_level: bool  # runs when the importing module is loaded (not inside a function or `if TYPE_CHECKING:`)
 
 
 @dataclass(frozen=True)
@@ -58,11 +58,19 @@ def _resolve(importer: str, is_package: bool, level: int, module: str | None) ->
     return ".".join(base + ([module] if module else []))
 
 
-def _walk(node: ast.AST, in_function: bool = False):
+def _for_type_checkers(node: ast.AST) -> bool:
+    test = node.test if isinstance(node, ast.If) else None
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _walk(node: ast.AST, deferred: bool = False):
+    """Every import statement under node, and whether it waits (in a function) or never runs (typing only)."""
     for child in ast.iter_child_nodes(node):
         if isinstance(child, (ast.Import, ast.ImportFrom)):
-            yield child, in_function
-        nested = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            yield child, deferred
+        nested = deferred or _for_type_checkers(child) or isinstance(
+            child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
         yield from _walk(child, nested)
 
 
@@ -70,13 +78,13 @@ def imports(name: str, module: Module, known: dict[str, Module]) -> list[Import]
     """Every module an import statement of `name` loads; `from package import name` counts as the
     submodule when there is one (`from servers.partner import domain` is servers.partner.domain)."""
     found = []
-    for node, in_function in _walk(ast.parse(module.source, name)):
+    for node, deferred in _walk(ast.parse(module.source, name)):
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         else:
             base = _resolve(name, module.is_package, node.level, node.module)
             targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base for alias in node.names]
-        found += [Import(target, node.lineno, not in_function) for target in targets]
+        found += [Import(target, node.lineno, not deferred) for target in targets]
     return found
 
 
@@ -242,8 +250,10 @@ def test_the_cycle_check_finds_module_level_cycles_only():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"a"}, "b": set()}) == [["a"]]
     known = {"servers": Module("", is_package=True),
-             "servers.app": Module("from servers import workers\n"),
+             "servers.app": Module("from servers import workers, hub\n"),
              "servers.workers": Module("def start():\n    from servers.app import Components\n"),
+             "servers.jobs": Module("import typing\nif typing.TYPE_CHECKING:\n    from servers.app import X\n"),
+             "servers.hub": Module("from servers import jobs\n"),
              "servers.seed": Module("from servers.embedded import run\n"),
              "servers.embedded": Module("from . import seed\n")}
     assert import_cycles(known) == [["servers.embedded", "servers.seed"]]
