@@ -38,6 +38,18 @@ def sold_out(night: date, sellable: int, wanted: int) -> ApiError:
     )
 
 
+def arrival_refusal(length: int, min_stay: int, max_stay: int, closed_to_arrival: bool) -> str | None:
+    """Which of the arrival night's rules a stay of `length` nights breaks, if any (0 sets no stay limit).
+    Holds refuse with it (check_restrictions), search leaves the room type out with it."""
+    if closed_to_arrival:
+        return "closed_to_arrival"
+    if min_stay and length < min_stay:
+        return "min_stay"
+    if max_stay and length > max_stay:
+        return "max_stay"
+    return None
+
+
 def check_restrictions(nights: dict[date, Night], check_in: date, check_out: date) -> None:
     """Raises RESTRICTED for the first rule the stay breaks (or a night with no inventory or rate)."""
     stay = nights_between(check_in, check_out)
@@ -47,16 +59,15 @@ def check_restrictions(nights: dict[date, Night], check_in: date, check_out: dat
             raise _restricted(day, "not_for_sale", f"{day.isoformat()} has no inventory or rate loaded")
         if night.restrictions.stop_sell:
             raise _restricted(day, "stop_sell", f"{day.isoformat()} is closed for sale")
-    length = len(stay)
     arrival = nights[check_in].restrictions
-    if arrival.closed_to_arrival:
-        raise _restricted(check_in, "closed_to_arrival", f"no arrivals on {check_in.isoformat()}")
-    if arrival.min_stay and length < arrival.min_stay:
-        raise _restricted(check_in, "min_stay",
-                          f"arrivals on {check_in.isoformat()} stay at least {arrival.min_stay} nights")
-    if arrival.max_stay and length > arrival.max_stay:
-        raise _restricted(check_in, "max_stay",
-                          f"arrivals on {check_in.isoformat()} stay at most {arrival.max_stay} nights")
+    broken = arrival_refusal(len(stay), arrival.min_stay, arrival.max_stay, arrival.closed_to_arrival)
+    arriving = check_in.isoformat()
+    if broken == "closed_to_arrival":
+        raise _restricted(check_in, broken, f"no arrivals on {arriving}")
+    if broken == "min_stay":
+        raise _restricted(check_in, broken, f"arrivals on {arriving} stay at least {arrival.min_stay} nights")
+    if broken == "max_stay":
+        raise _restricted(check_in, broken, f"arrivals on {arriving} stay at most {arrival.max_stay} nights")
     departure = nights.get(check_out)
     if departure is not None and departure.restrictions.closed_to_departure:
         raise _restricted(check_out, "closed_to_departure", f"no departures on {check_out.isoformat()}")

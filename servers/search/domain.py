@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from servers.cache.base import CachedNight
+from servers.hotel.stays import arrival_refusal
 
 EARTH_RADIUS_KM = 6371.0088
 MAX_RADIUS_KM = 100.0
@@ -81,8 +82,7 @@ def sellable_option(hotel: HotelInfo, room_type: RoomTypeInfo, nights: list[Nigh
     if any(v.night.available < rooms or v.night.restrictions[4] for v in views):
         return None
     min_stay, max_stay, closed_to_arrival, _, _ = views[0].night.restrictions
-    length = len(views)
-    if closed_to_arrival or (min_stay and length < min_stay) or (max_stay and length > max_stay):
+    if arrival_refusal(len(views), min_stay, max_stay, closed_to_arrival):
         return None
     if departure is not None and departure.night.restrictions[3]:
         return None

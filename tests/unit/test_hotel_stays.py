@@ -10,7 +10,7 @@ import pytest
 from servers.hotel.limits import MAX_RESERVATION_ROOMS, MAX_STAY_NIGHTS
 from servers.hotel.nights import Night, Restrictions, nights_between, sellable
 from servers.hotel.reservations import LATE_CANCELLATION_DAYS, PartnerReservation, check_reservation
-from servers.hotel.stays import check_restrictions, first_short_night, sold_out, validate_stay
+from servers.hotel.stays import arrival_refusal, check_restrictions, first_short_night, sold_out, validate_stay
 from servers.runtime.errors import ApiError, Code, FieldViolation, Violations
 
 TODAY = date(2026, 3, 10)
@@ -107,6 +107,17 @@ def test_arrival_rules_are_the_arrival_nights():
     assert restricted(with_night(nights, D[0], max_stay=3), D[0], D[3]) is None
     # A later night's stay limits bind arrivals on that night only.
     assert restricted(with_night(nights, D[1], min_stay=7, max_stay=1), D[0], D[3]) is None
+
+
+@pytest.mark.parametrize("length, min_stay, max_stay, closed, broken", [
+    (3, 0, 0, False, None),  # 0: no limit
+    (3, 3, 3, False, None),
+    (2, 3, 0, False, "min_stay"),
+    (4, 0, 3, False, "max_stay"),
+    (2, 3, 1, True, "closed_to_arrival"),  # closed first, whatever the length
+])
+def test_the_arrival_rules_search_and_holds_share(length, min_stay, max_stay, closed, broken):
+    assert arrival_refusal(length, min_stay, max_stay, closed) == broken
 
 
 def test_closed_to_departure_is_the_departure_nights():
