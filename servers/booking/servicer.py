@@ -7,8 +7,8 @@ from hotelagg.booking.v1 import booking_pb2_grpc
 
 from servers.booking import domain, mapping, reserve, settle
 from servers.booking.deps import BookingDeps
-from servers.inventory.domain import check_hotel_id
 from servers.booking.errors import as_api_error
+from servers.hotel.ids import check_hotel_id
 from servers.runtime.credentials import Caller, Credentials
 from servers.runtime.errors import ApiError, Violations, require_uuid
 from servers.runtime.paging import PageTokens, page_size

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, NamedTuple
 
-from servers.inventory import changes, holds, stays
+from servers.hotel import stays
+from servers.hotel.nights import Night
+from servers.inventory import changes, holds
 from servers.inventory.changes import ChangeHub
-from servers.inventory.domain import Night
 from servers.inventory.hold_store import NightsMoved, insert_holds, take_rooms
 from servers.runtime.batching import KeyedRounds, Ticket
 from servers.runtime.errors import ApiError

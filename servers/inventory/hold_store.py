@@ -13,9 +13,9 @@ from datetime import date, datetime
 
 from sqlalchemy import case, insert, update
 
+from servers.hotel.nights import Night
 from servers.inventory import holds
 from servers.inventory.ari import night_from_row
-from servers.inventory.domain import Night
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import holds as holds_table
 from servers.storage.tables import inventory
