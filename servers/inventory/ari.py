@@ -8,8 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from servers.hotel.nights import Night, Restrictions, nights_between
 from servers.hotel.reasons import HotelReason
-from servers.inventory.domain import Night, NightsPatch, Restrictions, apply_patch, nights_between, range_etag
+from servers.inventory.domain import NightsPatch, apply_patch, range_etag
 from servers.inventory.reasons import InventoryReason
 from servers.runtime.errors import aborted, failed_precondition, not_found
 from servers.runtime.reasons import ApiReason
