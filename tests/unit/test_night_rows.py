@@ -54,7 +54,8 @@ def _bad_date(month: int, day: int) -> pb.NightSnapshot:
 
 def test_nights_are_read_when_first_needed_and_bad_ones_stop_the_work():
     v = Violations()
-    event = from_proto(v, "", _update(_pb_night(DAY), _bad_date(2, 30), _pb_night(DAY, available=9)), "updates[0]", now=RECEIVED)
+    event = from_proto(v, "", _update(_pb_night(DAY), _bad_date(2, 30), _pb_night(DAY, available=9)), "updates[0]",
+                       now=RECEIVED)
     assert not v.items  # only the envelope is read up front
     with pytest.raises(BadNights):
         list(event.change.nights)
@@ -65,7 +66,8 @@ def test_nights_are_read_when_first_needed_and_bad_ones_stop_the_work():
 def test_check_nights_names_every_bad_night_of_every_event():
     v = Violations()
     events = [from_proto(v, "", _update(_pb_night(DAY), _bad_date(2, 30), _pb_night(DAY, available=9),
-                                        _pb_night(DAY, price=None), _pb_night(DAY, price=-1)), "updates[0]", now=RECEIVED),
+                                        _pb_night(DAY, price=None), _pb_night(DAY, price=-1)), "updates[0]",
+                         now=RECEIVED),
               from_proto(v, "", _update(_pb_night(DAY)), "updates[1]", now=RECEIVED),
               None,
               from_proto(v, "", _update(_bad_date(13, 1)), "updates[3]", now=RECEIVED)]
@@ -81,7 +83,8 @@ def test_check_nights_names_every_bad_night_of_every_event():
 
 def test_a_date_seen_before_does_not_let_an_invalid_one_through():
     v = Violations()
-    list(from_proto(v, "", _update(*(_pb_night(DAY + timedelta(days=d)) for d in range(40))), "updates[0]", now=RECEIVED).change.nights)
+    forty = _update(*(_pb_night(DAY + timedelta(days=d)) for d in range(40)))
+    list(from_proto(v, "", forty, "updates[0]", now=RECEIVED).change.nights)
     events = [from_proto(v, "", _update(_bad_date(month, day)), f"u{i}", now=RECEIVED)
               for i, (month, day) in enumerate(((13, 1), (0, 1), (2, 29), (6, 31), (6, 0)))]
     with pytest.raises(ApiError) as caught:
@@ -122,3 +125,8 @@ def test_merged_nights_of_several_chunks_add_up():
     merged.add([(7, DAY, 5, 5, 0, 1, 0, 0, False, False, False, 1)], 1.0)
     assert [n.night for n in merged] == [DAY, DAY + timedelta(days=1)]
     assert len(merged) == len(merged.cache_rows) == 2
+
+
+def test_an_update_that_does_not_say_when_it_occurred_occurred_when_it_came():
+    event = from_proto(Violations(), "", _update(_pb_night(DAY)), "updates[0]", now=RECEIVED)
+    assert event.occurred_at == RECEIVED
