@@ -55,8 +55,7 @@ from servers.runtime.config import SERVICE_NAMES, Settings
 from servers.runtime.credentials import Credentials
 from servers.runtime.jobs import every
 from servers.runtime.paging import PageTokens
-from servers.runtime.server import (RunningServer, ServiceRegistration, bind_server, start_serving,
-                                    wait_for_signal)
+from servers.runtime.server import RunningServer, ServiceRegistration, bind_server, start_serving, wait_for_signal
 from servers.search.directory import HotelDirectory
 from servers.search.nights import NightSource
 from servers.search.servicer import SearchServicer
@@ -167,6 +166,7 @@ def _servicer(service: str, parts: Foundation, booking: BookingDeps, reservation
               buses: Buses, hold_batcher: HoldBatcher | None) -> object:
     s = parts.settings
     if service == "inventory":
+        assert hold_batcher is not None, "built whenever inventory is served"
         return InventoryServicer(parts.db, parts.idempotency, parts.page_tokens, parts.hub, parts.mirror,
                                  hold_batcher, timedelta(seconds=s.default_hold_ttl_seconds),
                                  parts.directory.forget)
@@ -202,8 +202,8 @@ async def start(settings: Settings, services: Sequence[str] = SERVICE_NAMES, por
     parts = build_foundation(settings)
     buses = build_buses(parts, partner="partner" in services,
                         booking="booking" in services and parts.payments is not None)
-    bound = bind_server(settings.host, settings.port if port is None else port, parts.credentials,
-                        {f"/{spec.full_name}/{method}": rule for spec in specs for method, rule in spec.guarded.items()})
+    guarded = {f"/{spec.full_name}/{method}": rule for spec in specs for method, rule in spec.guarded.items()}
+    bound = bind_server(settings.host, settings.port if port is None else port, parts.credentials, guarded)
     channel = inventory = None
     if "booking" in services or "partner" in services:
         channel = grpc.aio.insecure_channel(settings.inventory_target or f"127.0.0.1:{bound.port}")
@@ -212,7 +212,10 @@ async def start(settings: Settings, services: Sequence[str] = SERVICE_NAMES, por
     reservations = Reservations(parts.db, parts.idempotency, inventory)
     if buses.booking is not None:
         buses.booking.register(settle.FINISH_TOPIC, partial(settle.finish_queued, booking))
-    worker = delivery_worker(parts, buses.partner) if buses.partner is not None else None
+    worker = stop_partner_delivery = None
+    if buses.partner is not None:
+        worker = delivery_worker(parts, buses.partner)
+        stop_partner_delivery = workers.partner_delivery_stop(buses.partner, worker)
     poller = (ChannelPoller(parts.db, parts.mirror, parts.clients, settings.poll_interval_seconds)
               if "inventory" in services else None)
     hold_batcher = HoldBatcher(parts.db, parts.idempotency, parts.hub) if "inventory" in services else None
@@ -230,8 +233,8 @@ async def start(settings: Settings, services: Sequence[str] = SERVICE_NAMES, por
     on_stop: list[Callable[[], Awaitable[None]]] = [jobs.stop]
     if channel is not None:
         on_stop.append(channel.close)
-    if buses.partner is not None:
-        on_stop.append(workers.partner_delivery_stop(buses.partner, worker))
+    if stop_partner_delivery is not None:
+        on_stop.append(stop_partner_delivery)
     if webhooks is not None:
         on_stop.append(webhooks.cleanup)
     if buses.booking is not None:
