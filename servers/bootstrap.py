@@ -63,7 +63,7 @@ from servers.storage.database import Database
 from servers.storage.idempotency import Idempotency
 from servers.system import Buses, Foundation, System
 
-log = logging.getLogger("hotelagg.workers")
+log = logging.getLogger("hotelagg.workers")  # run_worker logs as the workers did before it moved here
 
 
 def _breaker(name: str, settings: Settings) -> AsyncCircuitBreaker:
