@@ -1,4 +1,5 @@
-"""What the booking flows call: our inventory (over gRPC), channel managers, payments, locks, the bus."""
+"""What the booking flows call: the bookings repository, our inventory (over gRPC), channel managers,
+payments, locks, the bus, and the clock they read the time from."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from datetime import timedelta
 from clients.channel_managers import ChannelManagerClient
 from clients.hotelagg import InventoryClient
 from clients.payments import PaymentProvider
+from servers.booking.bookings import Bookings
+from servers.booking.store import SqlBookings
 from servers.cache.locks import Locks
 from servers.messaging import Bus
+from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.storage.database import Database
 
 
@@ -26,7 +30,7 @@ def recovery_window(reconcile_stuck_seconds: float, reconcile_interval_seconds: 
 
 @dataclass
 class BookingDeps:
-    db: Database
+    db: Database | None
     channel_managers: dict[str, ChannelManagerClient]
     payments: PaymentProvider
     locks: Locks
@@ -42,6 +46,16 @@ class BookingDeps:
     # Hotels as InventoryService last told us (static data: currency, room types, channel manager, policy).
     _hotels: dict[str, tuple[float, object]] = field(default_factory=dict)
     hotel_ttl_seconds: float = 30.0
+
+    # Where bookings are kept: the database's (built from db) unless another is handed in (the
+    # unit tests' FakeBookings, with db None).
+    bookings: Bookings | None = None
+    # Every booking rule about time (holds, expiry, fees, back-off) reads this clock.
+    clock: Clock = SYSTEM_CLOCK
+
+    def __post_init__(self) -> None:
+        if self.bookings is None:
+            self.bookings = SqlBookings(self.db)
 
     @property
     def channel_hold_seconds(self) -> int:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from servers.inventory.domain import check_hotel_id, check_room_type_code
-from servers.inventory.stays import validate_stay
+from servers.hotel.ids import check_hotel_id, check_room_type_code
+from servers.hotel.stays import validate_stay
 from servers.runtime.errors import Violations, failed_precondition
 
 PENDING, HELD, CONFIRMED, CANCELLED, EXPIRED, FAILED = "pending", "held", "confirmed", "cancelled", "expired", "failed"

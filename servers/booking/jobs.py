@@ -4,11 +4,10 @@ in several processes: every change is a guarded transition, every outside call k
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
-from sqlalchemy.engine import Row
-
-from servers.booking import domain, reserve, settle, store
+from servers.booking import domain, reserve, settle
+from servers.booking.bookings import Booking
 from servers.booking.deps import BookingDeps
 
 log = logging.getLogger("hotelagg.booking.jobs")
@@ -19,9 +18,8 @@ STUCK_AFTER = timedelta(minutes=1)
 
 async def expire_bookings(deps: BookingDeps) -> int:
     """HELD bookings past their hold and never paid: rooms back, authorization voided, EXPIRED."""
-    now = datetime.now(timezone.utc)
-    async with deps.db.reading() as conn:
-        due = await store.expired_holds(conn, now)
+    now = deps.clock.now()
+    due = await deps.bookings.expired_holds(now)
     done = 0
     for booking in due:
         if booking.step_in_flight in domain.CONFIRM_STEPS:
@@ -35,12 +33,11 @@ async def expire_bookings(deps: BookingDeps) -> int:
 
 async def reconcile(deps: BookingDeps, stuck_after: timedelta = STUCK_AFTER) -> dict[str, int]:
     """Drives every booking stuck between states to an end: CONFIRMED, or CANCELLED/FAILED and refunded."""
-    now = datetime.now(timezone.utc)
+    now = deps.clock.now()
     limit = now - stuck_after
-    async with deps.db.reading() as conn:
-        pending = await store.stuck(conn, domain.PENDING, limit, now)
-        confirming = await store.confirms_under_way(conn, limit, now)
-        cancelling = await store.stuck(conn, domain.CANCELLING, limit, now)
+    pending = await deps.bookings.stuck(domain.PENDING, limit, now)
+    confirming = await deps.bookings.confirms_under_way(limit, now)
+    cancelling = await deps.bookings.stuck(domain.CANCELLING, limit, now)
     report = {"failed": 0, "finished": 0, "cancelled": 0}
     for booking in pending:
         report["failed"] += await _each(deps, booking, "undo",
@@ -55,14 +52,14 @@ async def reconcile(deps: BookingDeps, stuck_after: timedelta = STUCK_AFTER) -> 
     return report
 
 
-async def _each(deps: BookingDeps, booking: Row, what: str, step) -> int:
+async def _each(deps: BookingDeps, booking: Booking, what: str, step) -> int:
     try:
         await step
         return 1
     except Exception:  # noqa: BLE001 - one booking must not stop the others; it is tried again after a wait
         log.exception("booking job step failed", extra={"booking_id": booking.id, "step": what})
         try:
-            await store.back_off(deps.db, booking, datetime.now(timezone.utc))
+            await deps.bookings.back_off(booking, deps.clock.now())
         except Exception:  # noqa: BLE001 - the database itself failing: the next run tries again anyway
             log.exception("could not record the failed step", extra={"booking_id": booking.id})
         return 0

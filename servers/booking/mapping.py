@@ -6,7 +6,7 @@ from hotelagg.booking.v1 import booking_pb2 as pb
 from sqlalchemy.engine import Row
 
 from servers.booking import domain
-from servers.inventory.domain import etag
+from servers.hotel.etags import etag
 from servers.runtime.errors import Violations
 from servers.runtime.protos import date_proto, money_proto, read_date, timestamp_proto
 

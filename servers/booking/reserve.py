@@ -14,13 +14,13 @@ from datetime import datetime, timedelta, timezone
 
 import grpc
 from hotelagg.booking.v1 import booking_pb2 as pb
-from sqlalchemy.engine import Row
 
 from clients.channel_managers import ChannelManagerError, NotFound
 from clients.errors import ServiceUnavailable
 from clients.hotelagg import HotelaggError
 from clients.payments import PaymentError, PaymentInProgress, PaymentNotFound, PaymentStateError, PaymentStatus
-from servers.booking import domain, store
+from servers.booking import domain
+from servers.booking.bookings import Booking
 from servers.booking.deps import BookingDeps
 from servers.booking.errors import as_api_error, channel_manager_down
 from servers.booking.to_the_end import run_to_the_end
@@ -34,8 +34,8 @@ TRANSIENT_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDE
                    grpc.StatusCode.INTERNAL, grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.UNKNOWN)
 
 
-async def create_booking(deps: BookingDeps, request: pb.CreateBookingRequest, new: domain.NewBooking) -> Row:
-    now = datetime.now(timezone.utc)
+async def create_booking(deps: BookingDeps, request: pb.CreateBookingRequest, new: domain.NewBooking) -> Booking:
+    now = deps.clock.now()
     if deps.payments is None:
         raise ApiError(Code.UNAVAILABLE, "PAYMENTS_NOT_CONFIGURED",
                        "no payment gateway is configured (HOTELAGG_PAYMENT_GATEWAY_URL)", {}, retry_after_seconds=60)
@@ -50,17 +50,17 @@ async def create_booking(deps: BookingDeps, request: pb.CreateBookingRequest, ne
         if channel_manager is None or channel_manager.breaker.is_open:
             # Fail fast, before any hold, and say when the breaker lets a trial through.
             raise channel_manager_down(retry_after=channel_manager.breaker.retry_after() if channel_manager else 60)
-    booking, created = await store.claim(deps.db, _claim_values(request, new, hotel), now)
+    booking, created = await deps.bookings.claim(_claim_values(request, new, hotel), now)
     if not created:
         return _replay(booking, request_hash(request))
     return await run_to_the_end(_create_or_undo(deps, booking, hotel, channel_manager, now))
 
 
-async def _create_or_undo(deps: BookingDeps, booking: Row, hotel, channel_manager, now: datetime) -> Row:
+async def _create_or_undo(deps: BookingDeps, booking: Booking, hotel, channel_manager, now: datetime) -> Booking:
     try:
         return await _reserve(deps, booking, hotel, channel_manager, now)
     except Exception as error:
-        await undo(deps, await store.read(deps.db, booking.id), str(error), ask_again=not _took_nothing(error))
+        await undo(deps, await deps.bookings.read(booking.id), str(error), ask_again=not _took_nothing(error))
         raise as_api_error(error) or error
 
 
@@ -86,7 +86,7 @@ def _claim_values(request: pb.CreateBookingRequest, new: domain.NewBooking, hote
     )
 
 
-def _replay(booking: Row, digest: str) -> Row:
+def _replay(booking: Booking, digest: str) -> Booking:
     if booking.request_hash != digest:
         raise failed_precondition("IDEMPOTENCY_KEY_REUSED", "this request_id was used for a different booking",
                                   request_id=booking.request_id)
@@ -96,30 +96,31 @@ def _replay(booking: Row, digest: str) -> Row:
     return booking
 
 
-async def _reserve(deps: BookingDeps, booking: Row, hotel, channel_manager, now: datetime) -> Row:
+async def _reserve(deps: BookingDeps, booking: Booking, hotel, channel_manager, now: datetime) -> Booking:
     # Our own hold first, unlocked: the database guards it, and the many who find no room leave at
     # once instead of queueing on a lock for the few who did.
     hold = await _hold(deps, booking)
-    booking = await store.change(deps.db, booking, now, hold_id=hold.hold_id, total_minor=hold.total_price.amount_minor,
-                                 step_in_flight=domain.RESERVE_STEP if channel_manager else domain.AUTHORIZE_STEP)
+    booking = await deps.bookings.change(
+        booking, now, hold_id=hold.hold_id, total_minor=hold.total_price.amount_minor,
+        step_in_flight=domain.RESERVE_STEP if channel_manager else domain.AUTHORIZE_STEP)
     if channel_manager is not None:
         reservation = await _reserve_at_channel_manager(deps, booking, hotel, channel_manager)
-        booking = await store.change(deps.db, booking, now, channel_manager_reservation_id=reservation.reservation_id,
-                                     step_in_flight=domain.AUTHORIZE_STEP)
+        booking = await deps.bookings.change(booking, now, channel_manager_reservation_id=reservation.reservation_id,
+                                             step_in_flight=domain.AUTHORIZE_STEP)
     payment = await _authorize(deps, booking)
-    return await store.move(deps.db, booking, domain.HELD, now, payment_reference=payment.payment_id,
-                            expires_at=hold.expire_time.ToDatetime(timezone.utc), step_in_flight=None,
-                            payment_token=None)
+    return await deps.bookings.move(booking, domain.HELD, now, payment_reference=payment.payment_id,
+                                    expires_at=hold.expire_time.ToDatetime(timezone.utc), step_in_flight=None,
+                                    payment_token=None)
 
 
 # Each outside step of a create, sent exactly alike the first time and when asked again.
 
-async def _hold(deps: BookingDeps, booking: Row):
+async def _hold(deps: BookingDeps, booking: Booking):
     return await deps.inventory.hold(f"{booking.id}:hold", booking.hotel_id, booking.room_type_code,
                                      booking.check_in, booking.check_out, booking.rooms, deps.hold_ttl)
 
 
-async def _reserve_at_channel_manager(deps: BookingDeps, booking: Row, hotel, channel_manager):
+async def _reserve_at_channel_manager(deps: BookingDeps, booking: Booking, hotel, channel_manager):
     # The lock serializes our calls to the channel manager for these room-nights (sorted order).
     nights = [booking.check_in + timedelta(days=i) for i in range((booking.check_out - booking.check_in).days)]
     keys = [f"{booking.hotel_id}:{booking.room_type_code}:{night.isoformat()}" for night in nights]
@@ -129,15 +130,15 @@ async def _reserve_at_channel_manager(deps: BookingDeps, booking: Row, hotel, ch
             booking.rooms, deps.channel_hold_seconds, f"{booking.id}:reserve")
 
 
-async def _authorize(deps: BookingDeps, booking: Row):
+async def _authorize(deps: BookingDeps, booking: Booking):
     return await deps.payments.authorize(booking.payment_token, booking.total_minor, booking.currency_code,
                                          f"{booking.id}:authorize", description=f"booking {booking.id}")
 
 
-async def undo(deps: BookingDeps, booking: Row, reason: str, ask_again: bool = True) -> None:
+async def undo(deps: BookingDeps, booking: Booking, reason: str, ask_again: bool = True) -> None:
     """Gives back whatever a failed create took, then marks it FAILED and frees its request id.
     `ask_again`: the step in flight may have been done, so it is asked again to learn what it took."""
-    now = datetime.now(timezone.utc)
+    now = deps.clock.now()
     learned = True
     if ask_again:
         try:
@@ -152,27 +153,27 @@ async def undo(deps: BookingDeps, booking: Row, reason: str, ask_again: bool = T
         return
     if not learned:
         return  # left PENDING: the reconciliation job asks again
-    await store.move(deps.db, booking, domain.FAILED, now, request_id=None, failure_reason=reason[:500],
-                     step_in_flight=None, payment_token=None)
+    await deps.bookings.move(booking, domain.FAILED, now, request_id=None, failure_reason=reason[:500],
+                             step_in_flight=None, payment_token=None)
 
 
-async def _learn_step_in_flight(deps: BookingDeps, booking: Row) -> Row:
+async def _learn_step_in_flight(deps: BookingDeps, booking: Booking) -> Booking:
     """The step whose answer never came may have been done: asked again under its key, it answers
     what it did (or does it now), so that what it took is written down and can be given back.
     A refusal means it took nothing; a breakdown raises, and the undo is tried again later."""
-    step, now = booking.step_in_flight, datetime.now(timezone.utc)
+    step, now = booking.step_in_flight, deps.clock.now()
     try:
         if step == domain.HOLD_STEP and not booking.hold_id:
             hold = await _hold(deps, booking)
-            return await store.change(deps.db, booking, now, hold_id=hold.hold_id)
+            return await deps.bookings.change(booking, now, hold_id=hold.hold_id)
         if step == domain.RESERVE_STEP and not booking.channel_manager_reservation_id:
             hotel, client = await deps.channel_manager_of(booking.hotel_id)
             reservation = await _reserve_at_channel_manager(deps, booking, hotel, client)
-            return await store.change(deps.db, booking, now,
-                                      channel_manager_reservation_id=reservation.reservation_id)
+            return await deps.bookings.change(booking, now,
+                                              channel_manager_reservation_id=reservation.reservation_id)
         if step == domain.AUTHORIZE_STEP and not booking.payment_reference and booking.payment_token:
             payment = await _authorize(deps, booking)
-            return await store.change(deps.db, booking, now, payment_reference=payment.payment_id)
+            return await deps.bookings.change(booking, now, payment_reference=payment.payment_id)
     except PaymentInProgress:
         raise  # not a refusal: the first attempt is still being worked on
     except (HotelaggError, ChannelManagerError, PaymentError) as refusal:
@@ -182,7 +183,7 @@ async def _learn_step_in_flight(deps: BookingDeps, booking: Row) -> Row:
     return booking
 
 
-async def release_everything(deps: BookingDeps, booking: Row) -> None:
+async def release_everything(deps: BookingDeps, booking: Booking) -> None:
     """Releases the hold, the channel manager's reservation and an uncaptured authorization (idempotent)."""
     if booking.hold_id:
         await deps.inventory.release(f"{booking.id}:release:hold", booking.hold_id)
@@ -191,7 +192,7 @@ async def release_everything(deps: BookingDeps, booking: Row) -> None:
         await void_authorization(deps, booking)
 
 
-async def cancel_at_channel_manager(deps: BookingDeps, booking: Row) -> None:
+async def cancel_at_channel_manager(deps: BookingDeps, booking: Booking) -> None:
     """Cancels the booking's reservation there. One the channel manager does not know (purged, lost in a
     restart) is nothing to cancel: a 404 is done, not a failure to retry forever."""
     if not booking.channel_manager_reservation_id:
@@ -204,7 +205,7 @@ async def cancel_at_channel_manager(deps: BookingDeps, booking: Row) -> None:
                     extra={"booking_id": booking.id, "reservation": booking.channel_manager_reservation_id})
 
 
-async def void_authorization(deps: BookingDeps, booking: Row) -> None:
+async def void_authorization(deps: BookingDeps, booking: Booking) -> None:
     """Voids an uncaptured authorization. One the gateway does not know, or already voided or lapsed,
     holds no money: done, not a failure to retry forever. A captured one is not ours to void: raised."""
     try:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from hotelagg.booking.v1 import booking_pb2 as pb
 from hotelagg.booking.v1 import booking_pb2_grpc
 
-from servers.booking import domain, mapping, reserve, settle, store
+from servers.booking import domain, mapping, reserve, settle
 from servers.booking.deps import BookingDeps
-from servers.inventory.domain import check_hotel_id
 from servers.booking.errors import as_api_error
+from servers.hotel.ids import check_hotel_id
 from servers.runtime.credentials import Caller, Credentials
 from servers.runtime.errors import ApiError, Violations, require_uuid
 from servers.runtime.paging import PageTokens, page_size
@@ -60,7 +58,7 @@ class BookingServicer(booking_pb2_grpc.BookingServiceServicer):
         v.check(0 < len(request.request_id) <= 128 and request.request_id.isprintable(), "request_id",
                 "required: an idempotency key of at most 128 printable characters")
         new = mapping.new_booking(v, request)
-        domain.validate(new, datetime.now(timezone.utc).date(), v)
+        domain.validate(new, self.deps.clock.now().date(), v)
         booking = await _answering(reserve.create_booking(self.deps, request, new))
         # Whoever created it (or replays the very same request) is its owner: full guest, and the token.
         return pb.CreateBookingResponse(booking=mapping.booking_proto(booking),
@@ -101,8 +99,7 @@ class BookingServicer(booking_pb2_grpc.BookingServiceServicer):
     async def GetBooking(self, request: pb.GetBookingRequest, context) -> pb.GetBookingResponse:
         _check_booking_id(request.booking_id)
         caller = self._caller(context)
-        async with self.deps.db.reading() as conn:
-            booking = await store.get(conn, request.booking_id)
+        booking = await self.deps.bookings.get(request.booking_id)
         return pb.GetBookingResponse(booking=self._shown_to(caller, mapping.booking_proto(booking)))
 
     async def ListBookings(self, request: pb.ListBookingsRequest, context) -> pb.ListBookingsResponse:
@@ -121,9 +118,8 @@ class BookingServicer(booking_pb2_grpc.BookingServiceServicer):
         statuses = sorted(mapping.STATUS_NAMES[s] for s in request.statuses)
         filters = {"user": request.user_id, "hotel": request.hotel_id, "statuses": statuses}
         after = self.page_tokens.read_newest_first(request.page_token, "bookings", filters)
-        async with self.deps.db.reading() as conn:
-            rows = await store.page(conn, user_id=request.user_id, hotel_id=request.hotel_id, statuses=statuses,
-                                    after=after, limit=limit + 1)
+        rows = await self.deps.bookings.page(user_id=request.user_id, hotel_id=request.hotel_id, statuses=statuses,
+                                             after=after, limit=limit + 1)
         token = ""
         if len(rows) > limit:
             rows = rows[:limit]

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from servers.inventory.domain import Night, NightsPatch, Restrictions, apply_patch, nights_between, range_etag
+from servers.hotel.nights import Night, Restrictions, nights_between
+from servers.inventory.domain import NightsPatch, apply_patch, range_etag
 from servers.runtime.errors import aborted, failed_precondition, not_found
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import hotels, inventory, room_types

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from servers.cache.base import CachedNight, NightCache
-from servers.inventory.domain import Night
+from servers.hotel.nights import Night
 from servers.storage.database import UnitOfWork
 
 log = logging.getLogger("hotelagg.inventory.changes")
@@ -116,6 +116,5 @@ def cache_writer(cache: NightCache) -> Callable[[InventoryChange], Awaitable[Non
 
 def cached_night(night: Night, now: float) -> CachedNight:
     r = night.restrictions
-    sellable = night.available - night.held
-    return CachedNight(sellable if sellable > 0 else 0, night.price_minor, now, night.version,
+    return CachedNight(night.sellable, night.price_minor, now, night.version,
                        (r.min_stay, r.max_stay, r.closed_to_arrival, r.closed_to_departure, r.stop_sell))

@@ -3,45 +3,33 @@ update of a range of nights changes them. No grpc, no SQL here."""
 
 from __future__ import annotations
 
-import hashlib
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import available_timezones
 
+from servers.hotel.etags import etag
+from servers.hotel.ids import (
+    CHANNEL_MANAGER_ID,
+    CHANNEL_MANAGER_ID_RULE,
+    COUNTRY_CODE,
+    CURRENCY_CODE,
+    check_hotel_id,
+    check_room_type_code,
+)
+from servers.hotel.limits import MAX_DAYS_AHEAD
+from servers.hotel.nights import Night, Restrictions
 from servers.runtime.errors import Violations, failed_precondition
 
-HOTEL_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
-ROOM_TYPE_CODE = re.compile(r"^[A-Z0-9_]{1,32}$")
-COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
-CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
-CHANNEL_MANAGER_ID = HOTEL_ID
-
 MAX_RANGE_NIGHTS = 366
-# How far ahead a hotel may load inventory: three years covers every channel we know.
-MAX_DAYS_AHEAD = 3 * 366
 MAX_ROOMS = 10_000
 MAX_OCCUPANCY = 20
 MAX_STAY_LIMIT = 365
 MAX_PRICE_MINOR = 10**10
+MAX_ROOMS_PER_HOLD = 50
 _TIME_ZONES = frozenset(available_timezones())
-
-
-HOTEL_ID_RULE = "3 to 63 lower-case letters, digits and dashes, not starting or ending with a dash"
-ROOM_TYPE_CODE_RULE = "1 to 32 upper-case letters, digits and underscores, e.g. DBL"
-
-
-def check_hotel_id(v: Violations, hotel_id: str, field: str = "hotel_id") -> bool:
-    return v.check(bool(HOTEL_ID.fullmatch(hotel_id)), field, f"required: {HOTEL_ID_RULE}" if not hotel_id
-                   else HOTEL_ID_RULE)
-
-
-def check_room_type_code(v: Violations, code: str, field: str = "room_type_code") -> bool:
-    return v.check(bool(ROOM_TYPE_CODE.fullmatch(code)), field, f"required: {ROOM_TYPE_CODE_RULE}" if not code
-                   else ROOM_TYPE_CODE_RULE)
 
 
 @dataclass(frozen=True)
@@ -68,41 +56,6 @@ class NewRoomType:
     name: str
     max_occupancy: int
     total_rooms: int
-
-
-@dataclass(frozen=True)
-class Restrictions:
-    min_stay: int = 0
-    max_stay: int = 0
-    closed_to_arrival: bool = False
-    closed_to_departure: bool = False
-    stop_sell: bool = False
-
-
-@dataclass(frozen=True)
-class Night:
-    """One room type on one night. available = total - sold; a hold takes from available - held.
-
-    `oversold` counts rooms partners sold beyond total (ARCHITECTURE §5 rule 9): they are in neither
-    total nor sold, and rooms coming free on the night go to them first (free_rooms).
-    """
-
-    night: date
-    total: int
-    available: int
-    held: int = 0
-    price_minor: int | None = None
-    restrictions: Restrictions = Restrictions()
-    version: int = 0
-    oversold: int = 0
-
-    @property
-    def sold(self) -> int:
-        return self.total - self.available
-
-    @property
-    def sellable(self) -> int:
-        return max(self.available - self.held, 0)
 
 
 @dataclass(frozen=True)
@@ -146,7 +99,7 @@ def validate_hotel(hotel: NewHotel, prefix: str = "hotel") -> None:
     if hotel.channel_manager_id is not None:
         cm = f"{prefix}.channel_manager"
         v.check(bool(CHANNEL_MANAGER_ID.fullmatch(hotel.channel_manager_id)), f"{cm}.channel_manager_id",
-                "3 to 63 lower-case letters, digits and dashes")
+                CHANNEL_MANAGER_ID_RULE)
         url = hotel.channel_manager_url or ""
         v.check(url.startswith(("http://", "https://")) and len(url) <= 500, f"{cm}.base_url",
                 "an http(s) URL of at most 500 characters")
@@ -193,10 +146,6 @@ def validate_patch(v: Violations, patch: NightsPatch) -> None:
         value = getattr(patch, name)
         if value is not None:
             v.check(0 <= value <= MAX_STAY_LIMIT, name, f"0 to {MAX_STAY_LIMIT} nights")
-
-
-def nights_between(start: date, end: date) -> list[date]:
-    return [start + timedelta(days=i) for i in range((end - start).days)]
 
 
 class FreedRooms(NamedTuple):
@@ -263,12 +212,6 @@ def apply_patch(current: Night | None, night: date, patch: NightsPatch, default_
         restrictions=restrictions,
         version=base.version + 1,
     )
-
-
-def etag(*parts: object) -> str:
-    """An opaque tag that changes whenever one of the parts (ids and versions) changes."""
-    text = "|".join(str(part) for part in parts)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def range_etag(room_type_id: int, nights: list[Night]) -> str:

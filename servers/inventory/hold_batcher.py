@@ -2,56 +2,88 @@
 
 Under contention every hold of a room-night waits for the row lock of the one before it, so one
 commit per hold caps a hot room-night at one fsync per hold. Here the holds that queue up while a
-transaction runs go into the next one together: each is still decided on its own, in arrival order
-and all nights or none (a refused hold changes nothing and does not disturb the others), and the
-database still guards every night with `available - held >= n` for what the batch takes. A hold
-that arrives alone goes alone, as soon as it arrives: batching never adds waiting.
+transaction runs go into the next one together (runtime/batching.py's keyed rounds, keyed by hotel
+and room type): each is still decided on its own, in arrival order and all nights or none (a refused
+hold changes nothing and does not disturb the others), and the database still guards every night with
+`available - held >= n` for what the batch takes (hold_store.py). A hold that arrives alone goes alone,
+as soon as it arrives: batching never adds waiting.
+
+Idempotency lives in the batch's transaction: the keys are locked and read with the nights, and each
+answer is stored with the rows it made, so a crash keeps both or neither. The answer is stored in the
+form the caller replays (`keep`, the RPC layer's proto); here a hold is plain records both ways.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
-from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING, NamedTuple
 
-from hotelagg.inventory.v1 import inventory_pb2 as pb
-from sqlalchemy import case, insert, update
-
-from servers.inventory import changes, holds, mapping, stays
-from servers.inventory.ari import night_from_row
+from servers.hotel import stays
+from servers.hotel.nights import Night
+from servers.inventory import changes, holds
 from servers.inventory.changes import ChangeHub
-from servers.inventory.domain import Night
+from servers.inventory.hold_store import NightsMoved, insert_holds, take_rooms
+from servers.runtime.batching import KeyedRounds, Ticket
 from servers.runtime.errors import ApiError
 from servers.storage.database import Database, UnitOfWork
 from servers.storage.idempotency import Claim, Idempotency
-from servers.storage.tables import holds as holds_table
-from servers.storage.tables import inventory
+
+if TYPE_CHECKING:  # the stored form is the caller's; this module only hands it to the idempotency store
+    from google.protobuf.message import Message
 
 log = logging.getLogger("hotelagg.inventory.holds")
 
-SCOPE = "hotelagg.inventory.v1.InventoryService/HoldInventory"
 MAX_BATCH = 64
 
 
-@dataclass
-class HoldAsk:
-    request: pb.HoldInventoryRequest
+@dataclass(frozen=True)
+class HoldWish:
+    """What a caller asks to hold: rooms of one room type for a stay, for a while."""
+
+    hotel_id: str
+    room_type_code: str
     check_in: date
     check_out: date
+    quantity: int
     ttl: timedelta
-    claim: Claim
-    answer: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
     @property
     def stay(self) -> list[date]:
         return [self.check_in + timedelta(days=i) for i in range((self.check_out - self.check_in).days)]
 
 
-class _Retry(Exception):
-    """The database refused what the batch decided (another writer moved a night): decide again alone."""
+@dataclass(frozen=True)
+class PlacedHold:
+    """A hold this call placed, its hotel's currency, and the instant it was decided at."""
+
+    hold: holds.HoldRecord
+    currency_code: str
+    decided_at: datetime
+
+
+class Replayed(NamedTuple):
+    """The answer stored under the request's idempotency key, as `keep` made it the first time."""
+
+    stored: bytes
+
+
+HoldOutcome = PlacedHold | Replayed
+Keep = Callable[[PlacedHold], "Message"]
+
+
+@dataclass(frozen=True, eq=False)
+class _Ask:
+    wish: HoldWish
+    claim: Claim
+    keep: Keep
+
+
+_Ticket = Ticket[tuple[str, str], _Ask, HoldOutcome]
 
 
 class HoldBatcher:
@@ -59,89 +91,74 @@ class HoldBatcher:
         self.db = db
         self.idempotency = idempotency
         self.hub = hub
-        self._queues: dict[tuple[str, str], deque[HoldAsk]] = defaultdict(deque)
-        self._workers: dict[tuple[str, str], asyncio.Task] = {}
+        self._rounds: KeyedRounds[tuple[str, str], _Ask, HoldOutcome] = KeyedRounds(
+            self._settle, round_size=MAX_BATCH, name="holds")
 
-    async def hold(self, request: pb.HoldInventoryRequest, check_in: date, check_out: date,
-                   ttl: timedelta) -> pb.HoldInventoryResponse:
-        claim = self.idempotency.enter(SCOPE, request)
-        try:
-            ask = HoldAsk(request, check_in, check_out, ttl, claim)
-            key = (request.hotel_id, request.room_type_code)
-            self._queues[key].append(ask)
-            if key not in self._workers:
-                self._workers[key] = asyncio.create_task(self._drain(key))
-            return await asyncio.shield(ask.answer)
-        finally:
-            self.idempotency.leave(claim)
+    async def hold(self, wish: HoldWish, claim: Claim, keep: Keep) -> HoldOutcome:
+        """Places the hold (or replays the answer stored under `claim`); raises the refusal.
 
-    async def _drain(self, key: tuple[str, str]) -> None:
-        queue = self._queues[key]
-        try:
-            while queue:
-                batch = [queue.popleft() for _ in range(min(len(queue), MAX_BATCH))]
-                await self._settle(batch)
-        finally:
-            del self._workers[key]
-            if not queue:
-                self._queues.pop(key, None)
+        The caller has entered `claim` (Idempotency.enter) and leaves it once this returns; `keep` turns
+        the placed hold into the answer stored for a replay, in the same transaction."""
+        return await self._rounds.submit((wish.hotel_id, wish.room_type_code), _Ask(wish, claim, keep))
 
-    async def _settle(self, batch: list[HoldAsk]) -> None:
+    async def _settle(self, key: tuple[str, str], batch: list[_Ticket]) -> None:
         try:
             await self._in_one_transaction(batch)
-        except _Retry:
-            for ask in batch:
-                await self._settle_alone(ask)
+        except NightsMoved:
+            for ticket in batch:
+                await self._settle_alone(ticket)
         except Exception as error:  # noqa: BLE001 - every waiting caller must get an answer
             if len(batch) > 1:
-                for ask in batch:
-                    await self._settle_alone(ask)
+                for ticket in batch:
+                    await self._settle_alone(ticket)
             else:
-                _fail(batch[0], error)
+                batch[0].fail(error)
 
-    async def _settle_alone(self, ask: HoldAsk) -> None:
+    async def _settle_alone(self, ticket: _Ticket) -> None:
         try:
-            await self._in_one_transaction([ask])
+            await self._in_one_transaction([ticket])
         except Exception as error:  # noqa: BLE001
-            _fail(ask, error if not isinstance(error, _Retry) else stays.sold_out(ask.check_in, 0, ask.request.quantity))
+            wish = ticket.item.wish
+            ticket.fail(error if not isinstance(error, NightsMoved) else stays.sold_out(wish.check_in, 0, wish.quantity))
 
-    async def _in_one_transaction(self, batch: list[HoldAsk]) -> None:
+    async def _in_one_transaction(self, batch: list[_Ticket]) -> None:
         now = datetime.now(timezone.utc)
-        first = batch[0].request
+        asks = [ticket.item for ticket in batch]
+        first = asks[0].wish
         async with self.db.unit_of_work() as uow:
-            found = await self.idempotency.claim_all(uow, [a.claim for a in batch])
-            fresh = [a for a in batch if found[a.claim] is None]
-            outcomes: dict[int, pb.HoldInventoryResponse | ApiError] = {}
+            found = await self.idempotency.claim_all(uow, [a.claim for a in asks])
+            fresh = [a for a in asks if found[a.claim] is None]
+            outcomes: dict[_Ask, PlacedHold | ApiError] = {}
             nights: list[Night] = []
             currency = ""
             if fresh:
-                room_type, by_night, outcomes = await self._decide(uow, fresh, now)
+                room_type, outcomes = await self._decide(uow, fresh, now)
                 currency = room_type.currency_code
-                accepted = [a for a in fresh if isinstance(outcomes[id(a)], pb.HoldInventoryResponse)]
-                nights = await self._write(uow, room_type.id, accepted, outcomes, now)
+                accepted = {a: o for a, o in outcomes.items() if isinstance(o, PlacedHold)}
+                nights = await self._write(uow, room_type.id, accepted, now)
             await self.idempotency.store_all(
-                uow, [(a.claim, outcomes[id(a)]) for a in fresh if not isinstance(outcomes[id(a)], ApiError)])
+                uow, [(a.claim, a.keep(o)) for a in fresh if isinstance(o := outcomes[a], PlacedHold)])
             if nights:
                 change = changes.InventoryChange(first.hotel_id, first.room_type_code, currency, changes.HOLD,
                                                  tuple(nights), now)
                 await self.hub.record(uow, change)
             await uow.commit()
-        for ask in batch:
+        for ticket, ask in zip(batch, asks):
             stored = found[ask.claim]
             if isinstance(stored, ApiError):
-                _fail(ask, stored)
+                ticket.fail(stored)
             elif stored is not None:
-                _answer(ask, pb.HoldInventoryResponse.FromString(stored))
-            elif isinstance(outcomes[id(ask)], ApiError):
-                _fail(ask, outcomes[id(ask)])
+                ticket.settle(Replayed(stored))
+            elif isinstance(outcome := outcomes[ask], ApiError):
+                ticket.fail(outcome)
             else:
-                _answer(ask, outcomes[id(ask)])
+                ticket.settle(outcome)
 
-    async def _decide(self, uow: UnitOfWork, fresh: list[HoldAsk], now: datetime):
+    async def _decide(self, uow: UnitOfWork, fresh: list[_Ask], now: datetime):
         """Reads the nights once and decides each hold in turn against what the ones before it took."""
-        first = fresh[0].request
-        start = min(a.check_in for a in fresh)
-        end = max(a.check_out for a in fresh)
+        first = fresh[0].wish
+        start = min(a.wish.check_in for a in fresh)
+        end = max(a.wish.check_out for a in fresh)
         room_type, by_night = await holds.stay_nights(uow.connection, first.hotel_id, first.room_type_code, start, end)
         outcomes = _decisions(fresh, by_night, now, room_type.currency_code)
         if any(_is_sold_out(o) for o in outcomes.values()):
@@ -154,7 +171,7 @@ class HoldBatcher:
             room_type, by_night = await holds.stay_nights(uow.connection, first.hotel_id,
                                                           first.room_type_code, start, end)
             outcomes = _decisions(fresh, by_night, now, room_type.currency_code)
-        return room_type, by_night, outcomes
+        return room_type, outcomes
 
     async def _announce_expired(self, uow: UnitOfWork, reclaimed, now: datetime) -> None:
         """Reclaimed holds are expiries like the sweeper's, whether or not a hold of this batch then
@@ -164,66 +181,42 @@ class HoldBatcher:
             await self.hub.record(uow, changes.InventoryChange(
                 hold.hotel_id, hold.room_type_code, hold.currency_code, changes.EXPIRY, tuple(nights), now))
 
-    async def _write(self, uow: UnitOfWork, room_type_id: int, accepted: list[HoldAsk],
-                     outcomes: dict, now: datetime) -> list[Night]:
+    async def _write(self, uow: UnitOfWork, room_type_id: int, accepted: dict[_Ask, PlacedHold],
+                     now: datetime) -> list[Night]:
         if not accepted:
             return []
-        await uow.connection.execute(insert(holds_table), [
-            dict(id=outcomes[id(a)].hold.hold_id, hotel_id=a.request.hotel_id, room_type_id=room_type_id,
-                 check_in=a.check_in, check_out=a.check_out, quantity=a.request.quantity, status=holds.HELD,
-                 expires_at=now + a.ttl, created_at=now, updated_at=now,
-                 total_minor=outcomes[id(a)].hold.total_price.amount_minor)
-            for a in accepted])
+        await insert_holds(uow, room_type_id, [placed.hold for placed in accepted.values()], now)
         taken: dict[date, int] = defaultdict(int)
         for ask in accepted:
-            for night in ask.stay:
-                taken[night] += ask.request.quantity
-        wanted = case(*((inventory.c.night == night, n) for night, n in taken.items()), else_=0)
-        statement = (
-            update(inventory)
-            .where(inventory.c.room_type_id == room_type_id, inventory.c.night.in_(list(taken)),
-                   inventory.c.available - inventory.c.held >= wanted)
-            .values(held=inventory.c.held + wanted, version=inventory.c.version + 1, updated_at=now)
-            .returning(*holds.NIGHT_COLUMNS)
-        )
-        rows = (await uow.connection.execute(statement)).all()
-        if len(rows) != len(taken):
-            raise _Retry()
-        return sorted((night_from_row(row) for row in rows), key=lambda n: n.night)
+            for night in ask.wish.stay:
+                taken[night] += ask.wish.quantity
+        return await take_rooms(uow, room_type_id, taken, now)
 
 
-def _decisions(fresh: list[HoldAsk], by_night: dict[date, Night], now: datetime, currency: str) -> dict:
+def _decisions(fresh: list[_Ask], by_night: dict[date, Night], now: datetime,
+               currency: str) -> dict[_Ask, PlacedHold | ApiError]:
     taken: dict[date, int] = defaultdict(int)
-    outcomes: dict[int, pb.HoldInventoryResponse | ApiError] = {}
+    outcomes: dict[_Ask, PlacedHold | ApiError] = {}
     for ask in fresh:
-        quantity = ask.request.quantity
+        wish = ask.wish
+        quantity = wish.quantity
         try:
-            stays.check_restrictions(by_night, ask.check_in, ask.check_out)
-            for night in ask.stay:
+            stays.check_restrictions(by_night, wish.check_in, wish.check_out)
+            for night in wish.stay:
                 left = by_night[night].sellable - taken[night]
                 if left < quantity:
                     raise stays.sold_out(night, max(left, 0), quantity)
         except ApiError as refusal:
-            outcomes[id(ask)] = refusal
+            outcomes[ask] = refusal
             continue
-        for night in ask.stay:
+        for night in wish.stay:
             taken[night] += quantity
-        total = sum(by_night[night].price_minor for night in ask.stay) * quantity
-        record = holds.HoldRecord(str(uuid.uuid4()), ask.request.hotel_id, ask.request.room_type_code,
-                                  ask.check_in, ask.check_out, quantity, holds.HELD, now + ask.ttl, now, 1, total)
-        outcomes[id(ask)] = pb.HoldInventoryResponse(hold=mapping.hold_proto(record, now, currency))
+        total = sum(by_night[night].price_minor for night in wish.stay) * quantity
+        record = holds.HoldRecord(str(uuid.uuid4()), wish.hotel_id, wish.room_type_code,
+                                  wish.check_in, wish.check_out, quantity, holds.HELD, now + wish.ttl, now, 1, total)
+        outcomes[ask] = PlacedHold(record, currency, now)
     return outcomes
 
 
 def _is_sold_out(outcome) -> bool:
     return isinstance(outcome, ApiError) and outcome.reason == "SOLD_OUT"
-
-
-def _answer(ask: HoldAsk, response: pb.HoldInventoryResponse) -> None:
-    if not ask.answer.done():
-        ask.answer.set_result(response)
-
-
-def _fail(ask: HoldAsk, error: BaseException) -> None:
-    if not ask.answer.done():
-        ask.answer.set_exception(error)

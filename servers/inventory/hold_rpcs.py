@@ -6,8 +6,12 @@ from datetime import datetime, timedelta, timezone
 
 from hotelagg.inventory.v1 import inventory_pb2 as pb
 
-from servers.inventory import changes, holds, mapping, stays
-from servers.inventory.domain import Night, check_hotel_id
+from servers.hotel import stays
+from servers.hotel.ids import check_hotel_id
+from servers.hotel.nights import Night
+from servers.inventory import changes, holds, mapping
+from servers.inventory.domain import MAX_ROOMS_PER_HOLD
+from servers.inventory.hold_batcher import HoldWish, Replayed
 from servers.runtime.errors import ApiError, Code, Violations, require_uuid
 from servers.runtime.protos import read_date, read_duration, timestamp_proto
 from servers.storage.database import UnitOfWork
@@ -52,13 +56,21 @@ class HoldRpcs:
         check_in = read_date(v, request.check_in, "check_in", request.HasField("check_in"))
         check_out = read_date(v, request.check_out, "check_out", request.HasField("check_out"))
         stays.validate_stay(v, check_in, check_out, now.date())
-        v.check(1 <= request.quantity <= stays.MAX_ROOMS_PER_HOLD, "quantity",
-                f"1 to {stays.MAX_ROOMS_PER_HOLD} rooms")
+        v.check(1 <= request.quantity <= MAX_ROOMS_PER_HOLD, "quantity",
+                f"1 to {MAX_ROOMS_PER_HOLD} rooms")
         ttl = (read_duration(v, request.ttl, "ttl", MIN_TTL, MAX_TTL, "30 seconds to 24 hours")
                if request.HasField("ttl") else self.default_hold_ttl)
         v.raise_if_any()
 
-        return await self.hold_batcher.hold(request, check_in, check_out, ttl)
+        wish = HoldWish(request.hotel_id, request.room_type_code, check_in, check_out, request.quantity, ttl)
+        claim = self.idempotency.enter(SCOPE + "HoldInventory", request)
+        try:
+            outcome = await self.hold_batcher.hold(wish, claim, mapping.hold_response)
+        finally:
+            self.idempotency.leave(claim)
+        if isinstance(outcome, Replayed):
+            return pb.HoldInventoryResponse.FromString(outcome.stored)
+        return mapping.hold_response(outcome)
 
     async def ReleaseHold(self, request: pb.ReleaseHoldRequest, context) -> pb.ReleaseHoldResponse:
         _check_hold_id(request.hold_id)

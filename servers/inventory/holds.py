@@ -1,7 +1,7 @@
 """Holds (SQL side): reading a stay, releasing, committing and reclaiming expired holds.
 
-Placing holds is hold_batcher.py's: every night of a stay in one transaction, all or none, guarded
-by the database (`available - held >= n`).
+Placing holds is hold_batcher.py's (its SQL in hold_store.py): every night of a stay in one transaction,
+all or none, guarded by the database (`available - held >= n`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from sqlalchemy import and_, bindparam, case, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from servers.hotel.nights import Night
 from servers.inventory.ari import find_room_type, night_from_row
-from servers.inventory.domain import Night, free_rooms
+from servers.inventory.domain import free_rooms
 from servers.runtime.errors import failed_precondition, not_found
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import bookings, holds, hotels, inventory, room_types

@@ -6,8 +6,12 @@ from datetime import date
 
 from hotelagg.inventory.v1 import inventory_pb2 as pb
 
+from servers.hotel.etags import etag
+from servers.hotel.nights import Night
+from servers.hotel.reservations import PartnerReservation
 from servers.inventory.catalog import HotelRecord
-from servers.inventory.domain import NewHotel, NewRoomType, Night, NightsPatch, etag
+from servers.inventory.domain import NewHotel, NewRoomType, NightsPatch
+from servers.inventory.hold_batcher import PlacedHold
 from servers.runtime.errors import Violations
 from servers.runtime.protos import date_proto, money_proto, read_date, timestamp_proto
 
@@ -58,6 +62,18 @@ def date_range(v: Violations, request, start_field: str = "start_date", end_fiel
     start: date | None = read_date(v, getattr(request, start_field), start_field, request.HasField(start_field))
     end: date | None = read_date(v, getattr(request, end_field), end_field, request.HasField(end_field))
     return start, end
+
+
+def partner_reservation(request: pb.ApplyPartnerReservationRequest) -> PartnerReservation:
+    """The partner's reservation the gateway passes on, for the kernel's check of it."""
+    dates = Violations()
+    money = request.total_amount
+    return PartnerReservation(
+        request.partner_reservation_id, request.revision,
+        read_date(dates, request.check_in, "check_in", request.HasField("check_in")),
+        read_date(dates, request.check_out, "check_out", request.HasField("check_out")),
+        request.rooms, request.guests, request.guest_name,
+        money.currency_code if request.HasField("total_amount") else None, money.amount_minor, tuple(dates.items))
 
 
 def room_type_proto(row) -> pb.RoomType:
@@ -144,3 +160,8 @@ def hold_proto(row, now, currency_code: str = "") -> pb.Hold:
         etag=etag("hold", row.id, row.version),
         total_price=money_proto(row.total_minor, currency_code) if currency_code else None,
     )
+
+
+def hold_response(placed: PlacedHold) -> pb.HoldInventoryResponse:
+    """A hold HoldInventory placed, as answered and as stored for a replay of its request."""
+    return pb.HoldInventoryResponse(hold=hold_proto(placed.hold, placed.decided_at, placed.currency_code))

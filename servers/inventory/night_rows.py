@@ -17,7 +17,7 @@ from typing import Any
 from clients.channel_managers import Night as ChannelNight
 from clients.channel_managers import Restrictions as ChannelRestrictions
 from servers.cache.base import CacheRow
-from servers.inventory.domain import Night, Restrictions
+from servers.hotel.nights import Night, Restrictions, sellable
 
 # A channel-manager night: (date, total, available, price_minor, min_stay, max_stay, closed_to_arrival,
 # closed_to_departure, stop_sell).
@@ -97,8 +97,8 @@ class MergedNights(NightRows):
     def add(self, rows: list[MergedRow], stamp: float) -> None:
         """Rows of this room type returned by the merge; `stamp` is when the merge wrote them."""
         self.rows.extend(rows)
-        # The rule of changes.cached_night: sellable is available minus held, never below 0.
-        self.cache_rows.extend([(r[1], r[3] - r[4] if r[3] > r[4] else 0, r[5], stamp, r[11], r[6], r[7], r[8], r[9],
+        # As changes.cached_night makes them: the sellable rooms (available, held) of the kernel's rule.
+        self.cache_rows.extend([(r[1], sellable(r[3], r[4]), r[5], stamp, r[11], r[6], r[7], r[8], r[9],
                                  r[10]) for r in rows])
 
     def _built(self) -> tuple:

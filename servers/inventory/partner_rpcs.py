@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 
 from hotelagg.inventory.v1 import inventory_pb2 as pb
 from sqlalchemy.exc import IntegrityError
 
-from servers.inventory import changes, partner_sales, stays
-from servers.inventory.domain import check_hotel_id, check_room_type_code
+from servers.hotel.ids import PARTNER_ID, check_hotel_id, check_room_type_code
+from servers.hotel.reservations import check_reservation
+from servers.inventory import changes, mapping, partner_sales
 from servers.runtime.errors import Violations
 from servers.storage.database import UnitOfWork
 
 SCOPE = "hotelagg.inventory.v1.InventoryService/"
-_PARTNER_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
 
 
 def _now() -> datetime:
@@ -25,8 +24,10 @@ def read_sale(request: pb.ApplyPartnerReservationRequest, today) -> partner_sale
     v = Violations()
     check_hotel_id(v, request.hotel_id)
     check_room_type_code(v, request.room_type_code)
-    v.check(bool(_PARTNER_ID.fullmatch(request.partner_id)), "partner_id", "the partner's id")
-    check_in, check_out = stays.check_reservation(v, request, request.cancelled, today)
+    v.check(bool(PARTNER_ID.fullmatch(request.partner_id)), "partner_id", "the partner's id")
+    reservation = mapping.partner_reservation(request)
+    check_reservation(v, reservation, request.cancelled, today)
+    check_in, check_out = reservation.check_in, reservation.check_out
     v.raise_if_any()
     money = request.total_amount
     return partner_sales.PartnerSale(

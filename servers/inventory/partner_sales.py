@@ -16,8 +16,8 @@ from datetime import date, datetime
 from sqlalchemy import case, insert, select, update
 from sqlalchemy.engine import Row
 
+from servers.hotel.nights import Night, sellable
 from servers.inventory.ari import find_room_type, night_from_row
-from servers.inventory.domain import Night
 from servers.inventory.holds import NIGHT_COLUMNS, reclaim_expired, rooms_back
 from servers.runtime.errors import aborted, failed_precondition
 from servers.storage.database import UnitOfWork
@@ -124,7 +124,7 @@ async def _take(uow: UnitOfWork, room_type_id: int, sale: PartnerSale, allowance
     expired = [(hold.room_type_code, tuple(nights)) for hold, nights in reclaimed]
     rows = await _locked_nights(uow, room_type_id, sale)
     _check_nights(sale, {row.night: row for row in rows}, allowance)
-    over = any(max(row.available - row.held, 0) < sale.rooms for row in rows)
+    over = any(sellable(row.available, row.held) < sale.rooms for row in rows)
     free = inventory.c.available - inventory.c.held
     take = case((free >= sale.rooms, sale.rooms), (free > 0, free), else_=0)
     nights = await _update_nights(uow, room_type_id, sale.check_in, sale.check_out, now,
@@ -146,7 +146,7 @@ def _check_nights(sale: PartnerSale, rows: dict[date, Row], allowance: int) -> N
         if row is None:
             raise failed_precondition("NO_INVENTORY", f"{day.isoformat()} has no inventory loaded",
                                       night=day.isoformat())
-        beyond = row.oversold + max(sale.rooms - max(row.available - row.held, 0), 0)
+        beyond = row.oversold + max(sale.rooms - sellable(row.available, row.held), 0)
         if beyond > allowance:
             raise failed_precondition(
                 "OVERBOOKING_LIMIT_EXCEEDED",

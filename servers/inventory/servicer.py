@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from hotelagg.inventory.v1 import inventory_pb2 as pb
 from hotelagg.inventory.v1 import inventory_pb2_grpc
 
+from servers.hotel import ids
 from servers.inventory import ari, catalog, changes, domain, holds, mapping
 from servers.inventory.changes import ChangeHub
 from servers.inventory.hold_batcher import HoldBatcher
@@ -81,7 +82,7 @@ class InventoryServicer(HoldRpcs, SyncRpcs, PartnerRpcs, inventory_pb2_grpc.Inve
         limit = page_size(request.page_size)
         if request.country_code:
             v = Violations()
-            v.check(bool(domain.COUNTRY_CODE.fullmatch(request.country_code)), "country_code", "ISO 3166-1 alpha-2")
+            v.check(bool(ids.COUNTRY_CODE.fullmatch(request.country_code)), "country_code", "ISO 3166-1 alpha-2")
             v.raise_if_any()
         filters = {"city": request.city.strip().lower(), "country": request.country_code}
         after = self.page_tokens.read(request.page_token, "hotels", filters, str)  # the last hotel id
@@ -135,9 +136,9 @@ class InventoryServicer(HoldRpcs, SyncRpcs, PartnerRpcs, inventory_pb2_grpc.Inve
 
     async def GetAvailability(self, request: pb.GetAvailabilityRequest, context) -> pb.GetAvailabilityResponse:
         v = Violations()
-        domain.check_hotel_id(v, request.hotel_id)
+        ids.check_hotel_id(v, request.hotel_id)
         if request.room_type_code:
-            domain.check_room_type_code(v, request.room_type_code)
+            ids.check_room_type_code(v, request.room_type_code)
         start, end = mapping.date_range(v, request)
         domain.check_range(v, start, end, _today())
         v.raise_if_any()
@@ -165,10 +166,10 @@ class InventoryServicer(HoldRpcs, SyncRpcs, PartnerRpcs, inventory_pb2_grpc.Inve
 
 def _require_hotel_id(hotel_id: str) -> None:
     v = Violations()
-    domain.check_hotel_id(v, hotel_id)
+    ids.check_hotel_id(v, hotel_id)
     v.raise_if_any()
 
 
 def _check_room_type_ref(v: Violations, hotel_id: str, code: str) -> None:
-    domain.check_hotel_id(v, hotel_id)
-    domain.check_room_type_code(v, code)
+    ids.check_hotel_id(v, hotel_id)
+    ids.check_room_type_code(v, code)

@@ -21,11 +21,11 @@ from sqlalchemy import bindparam, case, delete, select, update
 from sqlalchemy.engine import Row
 
 from clients.channel_managers import ChannelEvent, Delta, Snapshot
+from servers.hotel.nights import Night
 from servers.inventory.ari import load_nights, night_from_row
 from servers.inventory.bulk import merge_snapshots
 from servers.inventory.channel_count import as_mirrored
 from servers.inventory.channel_events import event_json, from_json
-from servers.inventory.domain import Night
 from servers.inventory.first_load import mirrorable
 from servers.inventory.night_rows import MergedNights
 from servers.storage.database import UnitOfWork

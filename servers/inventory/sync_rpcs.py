@@ -5,8 +5,8 @@ from __future__ import annotations
 from hotelagg.inventory.v1 import inventory_pb2 as pb
 from sqlalchemy import select
 
+from servers.hotel.ids import check_hotel_id
 from servers.inventory import channel_events
-from servers.inventory.domain import check_hotel_id
 from servers.runtime.errors import ApiError, Violations, failed_precondition, not_found
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import hotels

@@ -9,9 +9,9 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from servers.hotel.ids import PARTNER_ID
 from servers.runtime.errors import Violations
 
-PARTNER_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
 PARTNER_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 PROTOCOLS = ("json_rest", "ota_xml")
 DEFAULT_REQUESTS_PER_MINUTE = 60

@@ -5,9 +5,11 @@ from __future__ import annotations
 from hotelagg.partner.v1 import partner_pb2 as pb
 from sqlalchemy.engine import Row
 
-from servers.inventory.domain import etag
+from servers.hotel.etags import etag
+from servers.hotel.reservations import PartnerReservation
 from servers.partner import domain
-from servers.runtime.protos import timestamp_proto
+from servers.runtime.errors import Violations
+from servers.runtime.protos import read_date, timestamp_proto
 
 PROTOCOL_NAMES = {pb.PARTNER_PROTOCOL_JSON_REST: "json_rest", pb.PARTNER_PROTOCOL_OTA_XML: "ota_xml"}
 PROTOCOLS = {name: value for value, name in PROTOCOL_NAMES.items()}
@@ -28,6 +30,18 @@ def new_listing(request: pb.CreateListingRequest) -> domain.NewListing:
     item = request.listing
     return domain.NewListing(item.partner_id, item.hotel_id, item.room_type_code, item.partner_property_code,
                              item.partner_room_code, item.active)
+
+
+def partner_reservation(r: pb.PartnerReservation) -> PartnerReservation:
+    """The reservation a partner pushed, for the kernel's check of it."""
+    dates = Violations()
+    return PartnerReservation(
+        r.partner_reservation_id, r.revision,
+        read_date(dates, r.check_in, "check_in", r.HasField("check_in")),
+        read_date(dates, r.check_out, "check_out", r.HasField("check_out")),
+        r.rooms, r.guests, r.guest_name,
+        r.total_amount.currency_code if r.HasField("total_amount") else None, r.total_amount.amount_minor,
+        tuple(dates.items))
 
 
 def partner_proto(row: Row) -> pb.Partner:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Row
 
 from clients.breaker import AsyncCircuitBreaker
 from clients.partners import AriNight, AriUpdate, PartnerClient, RoomAri, partner_client
+from servers.hotel.nights import sellable
 from servers.messaging import outbox
 from servers.messaging.outbox import utcnow
 from servers.messaging.bus import Bus
@@ -62,7 +63,7 @@ def ari_updates(rows: list[Row], key: str) -> list[AriUpdate]:
         for room_code, nights in groupby(by_property, key=lambda r: r.partner_room_code):
             nights = list(nights)
             rooms.append(RoomAri(room_code, nights[0].currency_code, tuple(
-                AriNight(n.night, max(n.available - n.held, 0), n.price_minor, n.min_stay, n.max_stay,
+                AriNight(n.night, sellable(n.available, n.held), n.price_minor, n.min_stay, n.max_stay,
                          bool(n.closed_to_arrival), bool(n.closed_to_departure), bool(n.stop_sell))
                 for n in nights)))
         updates.append(AriUpdate(property_code, tuple(rooms), key if len(updates) == 0 else f"{key}:{property_code}"))

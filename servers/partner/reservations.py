@@ -16,8 +16,8 @@ from hotelagg.partner.v1 import partner_pb2 as pb
 from sqlalchemy.engine import Row
 
 from clients.hotelagg import HotelaggError, InventoryClient
-from servers.inventory.stays import check_reservation
-from servers.partner import domain, store
+from servers.hotel.reservations import check_reservation
+from servers.partner import domain, mapping, store
 from servers.runtime.errors import Violations
 from servers.runtime.upstream import relayed
 from servers.storage.database import Database
@@ -37,7 +37,8 @@ def validate(request: pb.NotifyReservationRequest, today: date) -> None:
     for name in ("partner_property_code", "partner_room_code"):
         v.check(bool(domain.PARTNER_CODE.fullmatch(getattr(r, name))), f"reservation.{name}",
                 "1 to 100 letters, digits and _ . -")
-    check_reservation(v, r, r.status == pb.RESERVATION_STATUS_CANCELLED, today, "reservation.")
+    check_reservation(v, mapping.partner_reservation(r), r.status == pb.RESERVATION_STATUS_CANCELLED, today,
+                      "reservation.")
     v.raise_if_any()
 
 

@@ -1,8 +1,9 @@
 """The delivery worker: sends open deliveries to partners in rounds, a partner at a time.
 
 The bus hands it one message per delivery to send, many at once. Messages for a partner wait for that
-partner's next round; a round leases all of them and reads what each must send in one transaction,
-sends them side by side (each within the partner's per-property rate), and closes them all in one more.
+partner's next round (runtime/batching.py's keyed rounds, keyed by partner); a round leases all of them
+and reads what each must send in one transaction, sends them side by side (each within the partner's
+per-property rate), and closes them all in one more.
 So the database work of a delivery shrinks with the traffic, and one slow partner never holds up
 another's rounds. A message is settled (acked) only when its delivery is done with: delivered, handed
 to a later message, or failed (the bus retries or parks it).
@@ -19,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.engine import Row
@@ -31,6 +32,7 @@ from servers.partner import deliveries, store
 from servers.partner.domain import PARKED, RETRYING
 from servers.partner.outbound import PartnerClients, announce, ari_updates
 from servers.partner.rate_limit import RateLimiter, spaced
+from servers.runtime.batching import KeyedRounds, Ticket
 from servers.storage.database import Database
 
 log = logging.getLogger("hotelagg.partner.sender")
@@ -43,12 +45,11 @@ WAIT_IN_PROCESS_SECONDS = 3.0
 PARTNER_TTL_SECONDS = 5.0
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, eq=False)
 class _Ask:
-    """One bus message: a delivery to send, and the handler waiting for its outcome."""
+    """One bus message: a delivery to send (its handler waits on the ticket that carries it)."""
 
     message: Message
-    outcome: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
     @property
     def delivery_id(self) -> str:
@@ -62,9 +63,10 @@ class _Ask:
     def hotel_id(self) -> str:
         return str(self.message.payload.get("hotel_id", ""))
 
-    def settle(self, error: BaseException | None = None) -> None:
-        if not self.outcome.done():
-            self.outcome.set_result(None) if error is None else self.outcome.set_exception(error)
+
+# A message's ticket in its partner's rounds: settled (None) when its delivery is done with, failed to
+# have the bus retry it, or handed on to a later round (sent again, or after the partner's rate allows).
+_Ticket = Ticket[str, _Ask, None]
 
 
 @dataclass
@@ -78,90 +80,57 @@ class _Sent:
 class DeliveryWorker:
     def __init__(self, db: Database, bus: Bus, limiter: RateLimiter, clients: PartnerClients) -> None:
         self.db, self.bus, self.limiter, self.clients = db, bus, limiter, clients
-        self._waiting: dict[str, list[_Ask]] = {}
-        self._rounds: dict[str, asyncio.Task] = {}
+        # A round per partner at a time; one that raises (the database or Redis away) fails its messages,
+        # and the bus retries each.
+        self._rounds: KeyedRounds[str, _Ask, None] = KeyedRounds(self._round, round_size=ROUND_SIZE, name="partner")
         self._partners: dict[str, tuple[float, Row]] = {}
-        self._timers: set[asyncio.TimerHandle] = set()
 
     async def handle(self, message: Message) -> None:
         """The bus handler: returns once the message's delivery is done with; raises to have it retried."""
         ask = _Ask(message)
-        self._queue(ask)
-        await ask.outcome
+        await self._rounds.submit(ask.partner_id, ask)
 
     async def stop(self) -> None:
         """Stops rounds still running (after the bus stopped: their messages were not acked)."""
-        for timer in self._timers:
-            timer.cancel()
-        rounds = list(self._rounds.values())
-        for task in rounds:
-            task.cancel()
-        await asyncio.gather(*rounds, return_exceptions=True)
+        await self._rounds.stop()
 
-    def _queue(self, ask: _Ask) -> None:
-        partner_id = ask.partner_id
-        self._waiting.setdefault(partner_id, []).append(ask)
-        if partner_id not in self._rounds:
-            self._rounds[partner_id] = asyncio.create_task(self._serve(partner_id), name=f"partner-{partner_id}")
-
-    def _queue_later(self, ask: _Ask, seconds: float) -> None:
-        def queue() -> None:
-            self._timers.discard(timer)
-            self._queue(ask)
-        timer = asyncio.get_running_loop().call_later(seconds, queue)
-        self._timers.add(timer)
-
-    async def _serve(self, partner_id: str) -> None:
-        """Rounds for one partner until nothing of it waits."""
-        try:
-            while self._waiting.get(partner_id):
-                batch = self._waiting[partner_id][:ROUND_SIZE]
-                del self._waiting[partner_id][:ROUND_SIZE]
-                try:
-                    await self._round(batch)
-                except Exception as error:  # noqa: BLE001 - the database or Redis away: the bus retries each
-                    for ask in batch:
-                        ask.settle(error)
-        finally:
-            self._rounds.pop(partner_id, None)
-            if not self._waiting.get(partner_id):
-                self._waiting.pop(partner_id, None)
-
-    async def _round(self, batch: list[_Ask]) -> None:
-        leases = await deliveries.lease_round(self.db, [a.delivery_id for a in batch], utcnow(), LEASE_SECONDS)
-        carrying: dict[str, _Ask] = {}
-        for ask in batch:
-            if ask.delivery_id in leases.leased and ask.delivery_id not in carrying:
-                carrying[ask.delivery_id] = ask
-            elif ask.delivery_id in leases.busy_for and ask.delivery_id not in leases.leased:
+    async def _round(self, partner_id: str, batch: list[_Ticket]) -> None:
+        leases = await deliveries.lease_round(self.db, [t.item.delivery_id for t in batch], utcnow(), LEASE_SECONDS)
+        carrying: dict[str, _Ticket] = {}
+        for ticket in batch:
+            delivery_id = ticket.item.delivery_id
+            if delivery_id in leases.leased and delivery_id not in carrying:
+                carrying[delivery_id] = ticket
+            elif delivery_id in leases.busy_for and delivery_id not in leases.leased:
                 # Another worker has it; look again once its lease is over (changes may come after its send).
-                await self._later(None, ask, leases.busy_for[ask.delivery_id])
-                ask.settle()
+                await self._later(None, ticket.item, leases.busy_for[delivery_id])
+                ticket.settle(None)
             else:
-                ask.settle()  # delivered already, or carried by another message of this round
+                ticket.settle(None)  # delivered already, or carried by another message of this round
         if not carrying:
             return
         outcomes = dict(zip(carrying, await asyncio.gather(*(
-            self._send(ask, leases.leased[i], leases.ari[i]) for i, ask in carrying.items()), return_exceptions=True)))
+            self._send(t, leases.leased[i], leases.ari[i]) for i, t in carrying.items()), return_exceptions=True)))
         for delivery_id, outcome in outcomes.items():
             if isinstance(outcome, Exception):  # not even its failure could be written: the bus retries it
-                carrying[delivery_id].settle(outcome)
+                carrying[delivery_id].fail(outcome)
         now = utcnow()
         done = {i: o for i, o in outcomes.items() if isinstance(o, _Sent)}
         sent = {i: (leases.leased[i], o.requests) for i, o in done.items() if not o.wait}
         released = {i: now + timedelta(seconds=o.wait) for i, o in done.items() if o.wait}
         delivered = await deliveries.finish_round(self.db, sent, released, now)
-        for delivery_id, ask in carrying.items():
+        for delivery_id, ticket in carrying.items():
             if delivery_id in delivered:
-                ask.settle()
+                ticket.settle(None)
             elif delivery_id in sent:
-                self._queue(ask)  # changed while on the wire: again, with what it is now
+                self._rounds.hand_on(ticket)  # changed while on the wire: again, with what it is now
             elif delivery_id in released:
-                self._queue_later(ask, (released[delivery_id] - now).total_seconds())
+                self._rounds.hand_on(ticket, after=(released[delivery_id] - now).total_seconds())
 
-    async def _send(self, ask: _Ask, delivery: Row, ari: list[Row]) -> _Sent | None:
+    async def _send(self, ticket: _Ticket, delivery: Row, ari: list[Row]) -> _Sent | None:
         """Sends one leased delivery; None when it is settled otherwise (failed and recorded, or handed to a
         delayed message)."""
+        ask = ticket.item
         try:
             partner = await self._partner(delivery.partner_id)
             updates = ari_updates(ari, f"{delivery.idempotency_key}:{delivery.version}")
@@ -171,7 +140,7 @@ class DeliveryWorker:
                                                   *spaced(partner.requests_per_minute, cost), cost=cost)
                 if wait > WAIT_IN_PROCESS_SECONDS:
                     await self._later(delivery, ask, wait)
-                    ask.settle()
+                    ticket.settle(None)
                     return None
                 if wait > 0:
                     return _Sent(wait=wait)
@@ -182,14 +151,14 @@ class DeliveryWorker:
             return _Sent(requests)
         except PartnerRateLimited as error:
             await self._later(delivery, ask, error.retry_after, error=describe(error))
-            ask.settle()
+            ticket.settle(None)
         except PartnerRejected as error:
             await self._failed(delivery, PARKED, error, None)
-            ask.settle(Permanent(str(error)))
+            ticket.fail(Permanent(str(error)))
         except Exception as error:  # noqa: BLE001 - no answer, a 5xx, Redis away: the bus's delay tiers
             delay = self.bus.policy.delay_after(ask.message.attempt)
             await self._failed(delivery, RETRYING if delay is not None else PARKED, error, delay)
-            ask.settle(error)
+            ticket.fail(error)
         return None
 
     async def _partner(self, partner_id: str) -> Row:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from hotelagg.partner.v1 import partner_pb2 as pb
 from hotelagg.partner.v1 import partner_pb2_grpc
 
+from servers.hotel import ids
 from servers.messaging.bus import Bus
 from servers.partner import deliveries, domain, mapping, outbound, store
 from servers.partner.auth import Gate
@@ -117,7 +118,7 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
         caller = await self._caller(context)
         v = Violations()
         if request.partner_id:
-            v.check(bool(domain.PARTNER_ID.fullmatch(request.partner_id)), "partner_id", "a partner id")
+            v.check(bool(ids.PARTNER_ID.fullmatch(request.partner_id)), "partner_id", "a partner id")
         for i, status in enumerate(request.statuses):
             v.check(status in mapping.STATUS_NAMES, f"statuses[{i}]", "a delivery status other than UNSPECIFIED")
         v.raise_if_any()
@@ -175,7 +176,7 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
 
 def _check_partner_id(partner_id: str) -> None:
     v = Violations()
-    v.check(bool(domain.PARTNER_ID.fullmatch(partner_id)), "partner_id", "required: a partner id")
+    v.check(bool(ids.PARTNER_ID.fullmatch(partner_id)), "partner_id", "required: a partner id")
     v.raise_if_any()
 
 

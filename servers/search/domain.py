@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, timedelta
 
 from servers.cache.base import CachedNight
+from servers.hotel.stays import arrival_refusal
 
 EARTH_RADIUS_KM = 6371.0088
 MAX_RADIUS_KM = 100.0
@@ -65,10 +65,6 @@ class Option:
         return (self.total_minor, self.hotel.name, self.hotel.hotel_id, self.room_type.code)
 
 
-def stay_nights(check_in: date, check_out: date) -> list[date]:
-    return [check_in + timedelta(days=i) for i in range((check_out - check_in).days)]
-
-
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance (haversine)."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
@@ -86,8 +82,7 @@ def sellable_option(hotel: HotelInfo, room_type: RoomTypeInfo, nights: list[Nigh
     if any(v.night.available < rooms or v.night.restrictions[4] for v in views):
         return None
     min_stay, max_stay, closed_to_arrival, _, _ = views[0].night.restrictions
-    length = len(views)
-    if closed_to_arrival or (min_stay and length < min_stay) or (max_stay and length > max_stay):
+    if arrival_refusal(len(views), min_stay, max_stay, closed_to_arrival):
         return None
     if departure is not None and departure.night.restrictions[3]:
         return None

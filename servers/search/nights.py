@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from clients.channel_managers import ChannelManagerClient, ChannelManagerError, ChannelManagerUnavailable
 from servers.cache.base import CachedNight, NightCache
+from servers.hotel.nights import sellable
 from servers.search.domain import CACHED, LIVE, STALE, HotelInfo, NightView
 from servers.storage.database import Database
 from servers.storage.tables import hotels, inventory, room_types, sync_cursors
@@ -69,7 +70,7 @@ class NightSource:
             result = await conn.execute(query)
             # Stamped with when the night last changed, not when we read it: an old mirror stays old.
             return {(r.hotel_id, r.night, r.code): CachedNight(
-                max(r.available - r.held, 0), r.price_minor, _aware(r.updated_at).timestamp(), r.version,
+                sellable(r.available, r.held), r.price_minor, _aware(r.updated_at).timestamp(), r.version,
                 (r.min_stay, r.max_stay, bool(r.closed_to_arrival), bool(r.closed_to_departure), bool(r.stop_sell)))
                 for r in result}
 

@@ -10,8 +10,9 @@ from datetime import date, datetime, timedelta, timezone
 from hotelagg.search.v1 import search_pb2 as pb
 from hotelagg.search.v1 import search_pb2_grpc
 
-from servers.inventory.domain import CURRENCY_CODE, MAX_DAYS_AHEAD, check_hotel_id, check_room_type_code
-from servers.inventory.stays import MAX_STAY_NIGHTS
+from servers.hotel.ids import CURRENCY_CODE, check_hotel_id, check_room_type_code
+from servers.hotel.limits import MAX_DAYS_AHEAD, MAX_STAY_NIGHTS
+from servers.hotel.nights import nights_between
 from servers.runtime.errors import Violations
 from servers.runtime.paging import PageTokens, page_size
 from servers.runtime.protos import money_proto, read_date
@@ -46,7 +47,7 @@ class SearchServicer(search_pb2_grpc.SearchServiceServicer):
         now = time.time()
         if kept is not None:
             return _response(kept, token, now)
-        stay = domain.stay_nights(check_in, check_out)
+        stay = nights_between(check_in, check_out)
         views = await self.nights.nights(candidates, [*stay, check_out]) if candidates else {}
         options = sorted(_options(request, candidates, views, stay, check_out, rooms), key=Option.sort_key)
         page = [o for o in options if domain.after(o, position)][: limit + 1]

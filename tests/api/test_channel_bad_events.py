@@ -14,8 +14,9 @@ from datetime import date
 from sqlalchemy import func, select
 
 from clients.channel_managers import parse_event
-from servers.inventory.apply_queue import ApplyQueue
+from servers.inventory.apply_queue import ApplyQueue, Arrival
 from servers.inventory.mirror import hotel_by_code
+from servers.runtime.batching import Ticket
 from servers.storage.tables import webhook_events
 from tests.api.channel_helpers import CODE, HOTEL, NIGHTS, mirrored
 
@@ -109,8 +110,9 @@ async def test_an_event_failing_in_a_batch_fails_alone(db, monkeypatch):
         async with db.reading() as conn:
             hotel = await hotel_by_code(conn, "sandbox", CODE)
         queue = ApplyQueue(db, mirror)
-        answers = [asyncio.get_running_loop().create_future() for _ in events]
-        await queue._apply_batch(hotel, list(zip(events, answers)))
+        tickets = [Ticket(hotel.id, Arrival(hotel, event)) for event in events]
+        await queue._apply_batch(hotel.id, tickets)
+        answers = [ticket.outcome for ticket in tickets]
         assert [a.result()["status"] for a in answers[:2]] == ["applied", "applied"]
         assert isinstance(answers[2].exception(), RuntimeError)
         assert (await rig.cursor(), (await rig.nights())[0]) == (cursor + 2, (3, 10000))

@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from servers.inventory.domain import Night, NightsPatch, Restrictions, apply_patch, nights_between, range_etag
+from servers.hotel.nights import Night, Restrictions, nights_between
+from servers.inventory.domain import NightsPatch, apply_patch, range_etag
 from servers.runtime.errors import ApiError, Code
 
 NIGHT = date(2026, 6, 1)

@@ -3,8 +3,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from servers.hotel.limits import MAX_DAYS_AHEAD
 from servers.inventory.domain import (
-    MAX_DAYS_AHEAD,
     NewHotel,
     NewRoomType,
     NightsPatch,

@@ -13,9 +13,9 @@ from clients.channel_managers import Night as ChannelNight
 from clients.channel_managers import Restrictions as ChannelRestrictions
 from clients.channel_managers import Snapshot
 from servers.cache.base import cache_row
+from servers.hotel.nights import Night, Restrictions
 from servers.inventory.changes import cached_night
 from servers.inventory.channel_events import BadNights, check_nights, from_proto
-from servers.inventory.domain import Night, Restrictions
 from servers.inventory.night_rows import MergedNights, channel_nights, channel_rows
 from servers.runtime.errors import ApiError, Code, Violations
 

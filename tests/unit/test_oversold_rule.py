@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, insert, select, update
 
-from servers.inventory.domain import FreedRooms, Night, NightsPatch, apply_patch, free_rooms
+from servers.hotel.nights import Night
+from servers.inventory.domain import FreedRooms, NightsPatch, apply_patch, free_rooms
 from servers.inventory.holds import rooms_back
 from servers.runtime.errors import ApiError
 from servers.storage.tables import inventory
