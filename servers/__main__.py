@@ -15,7 +15,7 @@ import argparse
 import asyncio
 import logging
 
-from servers import app
+from servers import bootstrap
 from servers.runtime.config import SERVICE_NAMES, load_settings
 from servers.runtime.logs import configure_logging
 from servers.runtime.server import exit_now, serve_until_signalled
@@ -27,7 +27,7 @@ log = logging.getLogger("hotelagg")
 
 async def _serve(services: list[str], port: int | None) -> None:
     settings = load_settings()
-    running = await app.start(settings, services, port)
+    running = await bootstrap.start(settings, services, port)
     print(f"hotelagg serving {', '.join(services)} on {settings.host}:{running.port}", flush=True)
     if not await serve_until_signalled(running, settings.shutdown_grace_seconds):
         exit_now()
@@ -71,9 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "serve":
         asyncio.run(_serve(args.service or list(SERVICE_NAMES), args.port))
     elif args.command == "worker":
-        from servers.workers import run_worker
-
-        asyncio.run(run_worker(settings, args.name, args.once))
+        asyncio.run(bootstrap.run_worker(settings, args.name, args.once))
     elif args.command == "run":
         from servers.embedded import run
 

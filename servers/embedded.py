@@ -18,7 +18,7 @@ import time
 
 import aiohttp
 
-from servers import app
+from servers import bootstrap
 from servers.inventory.webhooks import webhook_path
 from servers.runtime.config import ChannelManagerSettings, Settings
 from servers.runtime.server import exit_now, serve_until_signalled
@@ -110,8 +110,8 @@ async def run(settings: Settings) -> None:
         for url in (cm.base_url, settings.payment_gateway_url, *(p.endpoint for p in partners)):
             await wait_until_up(url)
         await _link_sandbox_hotels(settings, cm.base_url, partners)
-        running = await app.start(settings)
-        webhook_port = running.context["webhook_port"]
+        running = await bootstrap.start(settings)
+        webhook_port = running.system.webhook_port
         await subscribe(cm, f"http://127.0.0.1:{webhook_port}{webhook_path(SANDBOX_ID)}")
         print(f"hotelagg serving every service on {settings.host}:{running.port}; webhooks on :{webhook_port}; "
               f"sandbox channel manager on :{sandbox_port}, payment gateway on :{payments_port}, "

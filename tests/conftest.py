@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import create_engine, delete, text
 
-from servers import app
+from servers import bootstrap
 from servers.runtime.config import Settings
 from servers.runtime.server import RunningServer
 from servers.storage.database import Database
@@ -80,9 +80,9 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 
 @pytest_asyncio.fixture
 async def server(db: Database) -> AsyncIterator[RunningServer]:
-    """Every service served on a free port over `db` (its cache, hub and db in `.context`)."""
+    """Every service served on a free port over `db` (what it is made of in `.system`: servers/system.py)."""
     settings = Settings(database_url=db.url, port=0, webhook_port=0)
-    running = await app.start(settings)
+    running = await bootstrap.start(settings)
     yield running
     await running.stop(grace=None)
 

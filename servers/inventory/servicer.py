@@ -39,7 +39,7 @@ GUARDED = {
 
 class InventoryServicer(HoldRpcs, SyncRpcs, PartnerRpcs, inventory_pb2_grpc.InventoryServiceServicer):
     def __init__(self, db: Database, idempotency: Idempotency, page_tokens: PageTokens, hub: ChangeHub,
-                 mirror: Mirror, default_hold_ttl: timedelta = timedelta(minutes=15),
+                 mirror: Mirror, hold_batcher: HoldBatcher, default_hold_ttl: timedelta = timedelta(minutes=15),
                  catalog_changed: Callable[[], None] = lambda: None, clock: Clock = SYSTEM_CLOCK) -> None:
         self.db = db
         self.clock = clock
@@ -48,7 +48,7 @@ class InventoryServicer(HoldRpcs, SyncRpcs, PartnerRpcs, inventory_pb2_grpc.Inve
         self.hub = hub
         self.mirror = mirror
         self.default_hold_ttl = default_hold_ttl
-        self.hold_batcher = HoldBatcher(db, idempotency, hub, clock)
+        self.hold_batcher = hold_batcher  # built by the composition root (servers/bootstrap.py)
         # Tells readers of static hotel data in this process (search) to read it again.
         self.catalog_changed = catalog_changed
 

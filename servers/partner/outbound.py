@@ -9,7 +9,6 @@ it is sent, which is the coalescing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from itertools import groupby
 
@@ -39,8 +38,9 @@ async def announce(uow: UnitOfWork, bus: Bus | None, delivery_id: str, partner_i
     await write(uow, TOPIC, message_key(partner_id, hotel_id), payload, delay_seconds)
 
 
-def change_marker(bus_of: Callable[[], Bus | None], clock: Clock = SYSTEM_CLOCK):
-    """The ChangeHub transaction listener: every change of a listed hotel's ARI reaches its partners."""
+def change_marker(bus: Bus | None, clock: Clock = SYSTEM_CLOCK):
+    """The ChangeHub transaction listener: every change of a listed hotel's ARI reaches its partners
+    (through `bus`, to wake it, when this process sends deliveries; else the outbox alone)."""
 
     async def mark_change(uow: UnitOfWork, change) -> None:
         partner_ids = await deliveries.partners_listing(uow.connection, change.hotel_id)
@@ -50,7 +50,7 @@ def change_marker(bus_of: Callable[[], Bus | None], clock: Clock = SYSTEM_CLOCK)
         end = max(n.night for n in change.nights) + timedelta(days=1)
         for delivery_id, partner_id in await deliveries.merge_change(uow, partner_ids, change.hotel_id, start, end,
                                                                       1, clock.now()):
-            await announce(uow, bus_of(), delivery_id, partner_id, change.hotel_id)
+            await announce(uow, bus, delivery_id, partner_id, change.hotel_id)
 
     return mark_change
 

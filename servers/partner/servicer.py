@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
 
 from hotelagg.partner.v1 import partner_pb2 as pb
@@ -30,10 +29,10 @@ MAX_SYNC_NIGHTS = 366
 
 class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
     def __init__(self, db: Database, idempotency: Idempotency, page_tokens: PageTokens, gate: Gate,
-                 reservations: Reservations, bus_of: Callable[[], Bus | None] = lambda: None,
-                 clock: Clock = SYSTEM_CLOCK) -> None:
+                 reservations: Reservations, bus: Bus | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
         self.db, self.idempotency, self.page_tokens, self.clock = db, idempotency, page_tokens, clock
-        self.gate, self.reservations, self.bus_of = gate, reservations, bus_of
+        # The bus sending partner deliveries when this process runs it (started later, with the jobs).
+        self.gate, self.reservations, self.bus = gate, reservations, bus
 
     async def _caller(self, context):
         return await self.gate.caller(context.invocation_metadata() or ())
@@ -145,7 +144,7 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
                 raise failed_precondition(PartnerReason.DELIVERY_NOT_PARKED,
                                           f"delivery {row.id} is {row.status}; only a "
                                           "parked delivery is sent again by hand", status=row.status)
-            await outbound.announce(uow, self.bus_of(), row.id, row.partner_id, row.hotel_id)
+            await outbound.announce(uow, self.bus, row.id, row.partner_id, row.hotel_id)
             return pb.RetryDeliveryResponse(delivery=mapping.delivery_proto(await deliveries.get(uow.connection, row.id)))
 
         return await self.idempotency.run(SCOPE + "RetryDelivery", request, pb.RetryDeliveryResponse, work)
@@ -169,7 +168,7 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
 
     async def _push_window(self, uow: UnitOfWork, partner_id: str, hotel_id: str, start, end, now) -> None:
         for delivery_id, _ in await deliveries.merge_change(uow, [partner_id], hotel_id, start, end, 0, now):
-            await outbound.announce(uow, self.bus_of(), delivery_id, partner_id, hotel_id)
+            await outbound.announce(uow, self.bus, delivery_id, partner_id, hotel_id)
 
     def _next(self, rows, limit: int, kind: str, filters: dict, position) -> str:
         return self.page_tokens.issue(kind, filters, position(rows[limit - 1])) if len(rows) > limit else ""

@@ -7,9 +7,9 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -35,15 +35,18 @@ class ServiceRegistration:
     guarded: dict[str, str] = field(default_factory=dict)
 
 
+S = TypeVar("S")
+
+
 @dataclass
-class RunningServer:
+class RunningServer(Generic[S]):
     server: aio.Server
     port: int
     health: health.aio.HealthServicer
     service_names: list[str]
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    # What the process built around the server (database, cache, hub), for jobs and tests.
-    context: dict[str, Any] = field(default_factory=dict)
+    # What the process built around the server (servers/bootstrap.py's System), for tests and the operator.
+    system: S | None = None
 
     async def stop(self, grace: float | None) -> None:
         # Tell load balancers first, then let calls in flight finish within the grace period.
@@ -57,34 +60,61 @@ class RunningServer:
     stopping: str = ""  # the part being stopped now (what a shutdown that overran was waiting for)
 
 
-async def create_server(
-    registrations: Sequence[ServiceRegistration], host: str = "127.0.0.1", port: int = 0,
-    credentials: Credentials | None = None,
-) -> RunningServer:
-    """Builds and starts a server; port 0 picks a free port (tests)."""
-    guarded = {f"/{r.full_name}/{method}": rule for r in registrations for method, rule in r.guarded.items()}
+@dataclass(frozen=True)
+class BoundServer:
+    """A server listening on its port with no service yet: what is built next may need to know the port
+    (a client of the inventory service that is this very server)."""
+
+    server: aio.Server
+    host: str
+    port: int
+    health: health.aio.HealthServicer
+
+
+def guarded_methods(registrations: Sequence[ServiceRegistration]) -> dict[str, str]:
+    return {f"/{r.full_name}/{method}": rule for r in registrations for method, rule in r.guarded.items()}
+
+
+def bind_server(host: str = "127.0.0.1", port: int = 0, credentials: Credentials | None = None,
+                guarded: Mapping[str, str] | None = None) -> BoundServer:
+    """The server with its interceptors and health check, bound to host:port (0: a free port); not started."""
     server = aio.server(
-        interceptors=[ApiInterceptor(credentials, guarded)],
+        interceptors=[ApiInterceptor(credentials, dict(guarded or {}))],
         options=[("grpc.so_reuseport", 1), ("grpc.max_receive_message_length", 64 * 1024 * 1024)],
     )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    names = []
-    for registration in registrations:
-        registration.add_to_server(registration.servicer, server)
-        names.append(registration.full_name)
-    reflection.enable_server_reflection(
-        [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
-        server,
-    )
     bound = server.add_insecure_port(f"{host}:{port}")
     if bound == 0:
         raise OSError(f"cannot listen on {host}:{port}")
-    await server.start()
+    return BoundServer(server, host, bound, health_servicer)
+
+
+async def start_serving(bound: BoundServer, registrations: Sequence[ServiceRegistration]) -> list[str]:
+    """Adds the services (and reflection over them) and starts; returns the services' full names."""
+    names = []
+    for registration in registrations:
+        registration.add_to_server(registration.servicer, bound.server)
+        names.append(registration.full_name)
+    reflection.enable_server_reflection(
+        [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
+        bound.server,
+    )
+    await bound.server.start()
     for name in [*names, ""]:
-        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    log.info("serving", extra={"address": f"{host}:{bound}", "services": names})
-    return RunningServer(server, bound, health_servicer, names)
+        await bound.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+    log.info("serving", extra={"address": f"{bound.host}:{bound.port}", "services": names})
+    return names
+
+
+async def create_server(
+    registrations: Sequence[ServiceRegistration], host: str = "127.0.0.1", port: int = 0,
+    credentials: Credentials | None = None,
+) -> RunningServer[None]:
+    """Builds and starts a server; port 0 picks a free port (tests)."""
+    bound = bind_server(host, port, credentials, guarded_methods(registrations))
+    names = await start_serving(bound, registrations)
+    return RunningServer(bound.server, bound.port, bound.health, names)
 
 
 async def wait_for_signal() -> None:

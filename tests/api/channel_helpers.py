@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from clients.channel_managers import sign
 from sandbox.channel_manager import Config, start
-from servers import app
+from servers import bootstrap
 from servers.runtime.config import Settings
 from servers.storage.tables import sync_cursors
 from tests.api.helpers import inventory_stub, pb_date, request_id
@@ -43,7 +43,7 @@ class Mirrored:
 
     @property
     def poller(self):
-        return self.running.context["poller"]
+        return self.running.system.poller
 
     async def restart_sandbox(self, price: int) -> None:
         """The channel manager loses its state and starts again on the same port, from sequence 0."""
@@ -107,7 +107,7 @@ class Mirrored:
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         sent = {"X-CM-Signature": sign(SECRET, raw, int(time.time())), "Content-Type": "application/json",
                 **(headers or {})}
-        url = f"http://127.0.0.1:{self.running.context['webhook_port']}/webhooks/channel-managers/sandbox"
+        url = f"http://127.0.0.1:{self.running.system.webhook_port}/webhooks/channel-managers/sandbox"
         async with aiohttp.ClientSession() as session, session.post(url, data=raw, headers=sent) as reply:
             return reply.status, await reply.json()
 
@@ -120,14 +120,14 @@ class Mirrored:
 
     async def cursor(self, hotel_id: str = HOTEL) -> int | None:
         query = select(sync_cursors.c.last_sequence).where(sync_cursors.c.hotel_id == hotel_id)
-        async with self.running.context["db"].reading() as conn:
+        async with self.running.system.db.reading() as conn:
             return (await conn.execute(query)).scalar()
 
     async def heard(self, hotel_id: str = HOTEL) -> tuple:
         """When the mirror was last known in step with the source: (last applied, last polled)."""
         query = (select(sync_cursors.c.updated_at, sync_cursors.c.last_polled_at)
                  .where(sync_cursors.c.hotel_id == hotel_id))
-        async with self.running.context["db"].reading() as conn:
+        async with self.running.system.db.reading() as conn:
             return tuple((await conn.execute(query)).one())
 
 
@@ -162,7 +162,7 @@ async def mirrored(db, price: int = 10000, announce: bool = True):
     settings = Settings(database_url=db.url, port=0, webhook_port=0, poll_interval_seconds=3600,
                         channel_managers={"sandbox": {"base_url": base_url, "api_key": API_KEY,
                                                       "webhook_secret": SECRET}})
-    running = await app.start(settings)
+    running = await bootstrap.start(settings)
     rig = Mirrored(running, None, runner, port)
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:

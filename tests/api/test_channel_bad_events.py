@@ -95,7 +95,7 @@ async def test_an_event_failing_in_a_batch_fails_alone(db, monkeypatch):
     """Webhooks that arrive together share a transaction; one failing there must not fail the others."""
     async with mirrored(db) as rig:
         await rig.poller.poll_all()
-        cursor, mirror = await rig.cursor(), rig.running.context["mirror"]
+        cursor, mirror = await rig.cursor(), rig.running.system.mirror
         delta = {"room_type_code": "STD", "date": TODAY, "channel": "expedia", "reservation_id": "x-1"}
         events = [parse_event(_event(cursor + i, "delta", {**delta, "available_change": -1})) for i in (1, 2, 3)]
         poisoned = events[2].event_id

@@ -11,7 +11,7 @@ from hotelagg.inventory.v1 import inventory_pb2 as inv
 from sqlalchemy import select
 
 from sandbox.channel_manager import Config, start
-from servers import app
+from servers import bootstrap
 from servers.runtime.config import Settings
 from servers.storage.tables import webhook_events
 from tests.api.channel_helpers import CODE as MIRRORED_CODE, NIGHTS, mirrored
@@ -52,7 +52,7 @@ async def test_sequence_going_back_reloads_the_hotel(db):
     settings = Settings(database_url=db.url, port=0, webhook_port=0, poll_interval_seconds=3600,
                         channel_managers={"sandbox": {"base_url": base_url, "api_key": "sandbox-key",
                                                       "webhook_secret": "restart-test-webhook-secret"}})
-    running = await app.start(settings)
+    running = await bootstrap.start(settings)
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             stub = inventory_stub(channel)
@@ -62,7 +62,7 @@ async def test_sequence_going_back_reloads_the_hotel(db):
                 channel_manager={"channel_manager_id": "sandbox", "base_url": base_url, "hotel_code": CODE})))
             await stub.CreateRoomType(inv.CreateRoomTypeRequest(request_id=request_id(), hotel_id=HOTEL, room_type=inv.RoomType(
                 code="STD", name="Standard", max_occupancy=2, total_rooms=5)))
-            poller = running.context["poller"]
+            poller = running.system.poller
             await poller.poll_all()
             assert await _prices(stub) == {10000}
             await _change_prices(base_url, 10000, times=4)  # the first sandbox's sequence moves on to 5

@@ -13,7 +13,7 @@ import pytest_asyncio
 from hotelagg.inventory.v1 import inventory_pb2 as inv
 
 from clients.channel_managers import sign
-from servers import app
+from servers import bootstrap
 from servers.runtime.config import Settings
 from tests.api.helpers import days_ahead, fails, inventory_stub, pb_date, request_id
 
@@ -26,7 +26,7 @@ async def cm_server(db):
         database_url=db.url, port=0, webhook_port=0, poll_interval_seconds=3600,
         channel_managers={"sandbox": {"base_url": "http://127.0.0.1:9", "api_key": "k", "webhook_secret": SECRET}},
     )
-    running = await app.start(settings)
+    running = await bootstrap.start(settings)
     async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
         stub = inventory_stub(channel)
         await stub.CreateHotel(inv.CreateHotelRequest(request_id=request_id(), hotel_id=HOTEL, hotel=inv.Hotel(
@@ -158,7 +158,7 @@ async def test_a_big_snapshot_batch_lands_is_watched_in_order_and_written_throug
     last = {(n.date.year, n.date.month, n.date.day): n.available_rooms for n in change.nights}
     assert sorted(last.values()) == [5] * 60 + [9] * 10
     assert await _available(stub) == [5, 5, 5]
-    cached = await running.context["cache"].get_nights([(HOTEL, days_ahead(d), "STD") for d in (1, 30, 31, 70)])
+    cached = await running.system.cache.get_nights([(HOTEL, days_ahead(d), "STD") for d in (1, 30, 31, 70)])
     assert [(c.available, c.price) for c in cached] == [(5, 12000)] * 3 + [(9, 12000)]
     assert cached[0].version > cached[2].version >= 1  # night 1 was loaded before, night 31 is new
 
@@ -215,7 +215,7 @@ async def test_bad_nights_are_told_before_anything_else(cm_server):
 async def _post(running, body: dict, secret: str = SECRET, t: float | None = None) -> tuple[int, dict]:
     raw = json.dumps(body).encode()
     headers = {"X-CM-Signature": sign(secret, raw, int(t or time.time())), "Content-Type": "application/json"}
-    url = f"http://127.0.0.1:{running.context['webhook_port']}/webhooks/channel-managers/sandbox"
+    url = f"http://127.0.0.1:{running.system.webhook_port}/webhooks/channel-managers/sandbox"
     async with aiohttp.ClientSession() as session, session.post(url, data=raw, headers=headers) as reply:
         return reply.status, await reply.json()
 
@@ -248,7 +248,7 @@ async def test_forged_or_stale_webhooks_are_refused_and_change_nothing(cm_server
 async def _raw_request(running, headers: dict[str, str], body: bytes = b"") -> int:
     """Sends the request line, headers and (part of) a body, then reads the answer's status without
     sending more: an answer that waited for the rest of the body would never come (bounded below)."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", running.context["webhook_port"])
+    reader, writer = await asyncio.open_connection("127.0.0.1", running.system.webhook_port)
     try:
         lines = ["POST /webhooks/channel-managers/sandbox HTTP/1.1", "Host: 127.0.0.1",
                  *(f"{k}: {v}" for k, v in headers.items()), "", ""]
@@ -265,7 +265,7 @@ async def test_a_signature_time_of_thousands_of_digits_is_refused(cm_server):
     await _apply(stub, _snapshot(1))
     raw = json.dumps(_webhook_delta(2)).encode()
     header = f"t={'9' * 5000},v1={'0' * 64}"
-    url = f"http://127.0.0.1:{running.context['webhook_port']}/webhooks/channel-managers/sandbox"
+    url = f"http://127.0.0.1:{running.system.webhook_port}/webhooks/channel-managers/sandbox"
     async with aiohttp.ClientSession() as session:
         async with session.post(url, data=raw, headers={"X-CM-Signature": header}) as reply:
             assert (reply.status, (await reply.json())["error"]) == (401, "bad_signature")
@@ -326,7 +326,7 @@ async def test_a_signed_body_nested_past_any_parser_is_a_bad_event(cm_server):
     running, stub = cm_server
     await _apply(stub, _snapshot(1))
     raw = b"[" * 100_000 + b"]" * 100_000
-    url = f"http://127.0.0.1:{running.context['webhook_port']}/webhooks/channel-managers/sandbox"
+    url = f"http://127.0.0.1:{running.system.webhook_port}/webhooks/channel-managers/sandbox"
     headers = {"X-CM-Signature": sign(SECRET, raw, int(time.time())), "Content-Type": "application/json"}
     async with aiohttp.ClientSession() as session, session.post(url, data=raw, headers=headers) as reply:
         assert (reply.status, (await reply.json())["error"]) == (400, "bad_event")

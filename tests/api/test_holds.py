@@ -147,7 +147,7 @@ async def test_sweeper_reclaims_expired_holds(server, channel, db):
     async with db.unit_of_work() as uow:
         await uow.connection.execute(update(holds).values(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
         await uow.commit()
-    assert await sweep_expired_holds(db, server.context["hub"]) == 1
+    assert await sweep_expired_holds(db, server.system.hub) == 1
     assert all(row.held == 0 for row in (await _nights(db)).values())
     async with db.reading() as conn:
         assert (await conn.execute(select(holds.c.status))).scalar_one() == "expired"
@@ -232,7 +232,7 @@ async def test_watch_streams_hold_changes_and_cache_is_written_through(server, c
     stream.cancel()
     assert change.cause == inv.CHANGE_CAUSE_HOLD
     assert [n.sellable_rooms for n in change.nights] == [3, 3, 3]
-    cached = await server.context["cache"].get_nights([(HOTEL, days_ahead(2), "STD")])
+    cached = await server.system.cache.get_nights([(HOTEL, days_ahead(2), "STD")])
     assert cached[0].available == 3 and cached[0].price == 10000
 
 
@@ -241,16 +241,16 @@ async def test_holds_reclaimed_by_a_hold_are_announced_like_any_expiry(server, c
     the hotel's change count and watchers, also those the new hold does not take (issue 14, item 11)."""
     stub = inventory_stub(channel)
     await _load(stub, rooms=2)
-    cache = server.context["cache"]
+    cache = server.system.cache
     await stub.HoldInventory(_hold_request(first=2, nights=3, quantity=2))
     keys = [(HOTEL, days_ahead(day), "STD") for day in (2, 3, 4)]
     assert [n.available for n in await cache.get_nights(keys)] == [0, 0, 0]
-    async with server.context["db"].unit_of_work() as uow:
+    async with server.system.db.unit_of_work() as uow:
         await uow.connection.execute(update(holds).values(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
         await uow.commit()
     [count_before] = await cache.change_counts([HOTEL])
     stream = stub.WatchInventory(inv.WatchInventoryRequest(hotel_ids=[HOTEL]))
-    while server.context["hub"].subscriber_count == 0:
+    while server.system.hub.subscriber_count == 0:
         await asyncio.sleep(0.01)
 
     await stub.HoldInventory(_hold_request(first=2, nights=1, quantity=1))

@@ -14,7 +14,7 @@ import grpc
 from hotelagg.inventory.v1 import inventory_pb2 as inv
 from sqlalchemy import func, insert, select, update
 
-from servers import app
+from servers import bootstrap
 from servers.runtime.config import Settings
 from servers.storage import tables as t
 from tests.api.helpers import (
@@ -138,7 +138,7 @@ def _kept_only(found: dict[str, set[str]]) -> bool:
 async def test_every_serving_process_purges_what_has_served_its_purpose(db, stack):
     settings = Settings(database_url=db.url, port=0, webhook_port=0, housekeeping_interval_seconds=0.05,
                         **RETENTION, **stack)
-    running = await app.start(settings)
+    running = await bootstrap.start(settings)
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             await make_hotel(inventory_stub(channel))
@@ -160,7 +160,7 @@ async def test_every_serving_process_purges_what_has_served_its_purpose(db, stac
 
 async def test_several_housekeeping_workers_side_by_side(db):
     """Three `python -m servers worker housekeeping --once` at the same moment, over more rows than a batch."""
-    from servers.workers import run_worker
+    from servers.bootstrap import run_worker
 
     async with db.unit_of_work() as uow:
         await uow.connection.execute(insert(t.idempotency_keys), [

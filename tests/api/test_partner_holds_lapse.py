@@ -36,7 +36,7 @@ async def _expire_holds(db) -> None:
 async def watching(server, stub):
     """A WatchInventory stream of the hotel, once the server has it subscribed."""
     stream = stub.WatchInventory(inv.WatchInventoryRequest(hotel_ids=[HOTEL]))
-    hub = server.context["hub"]
+    hub = server.system.hub
 
     async def subscribed() -> bool:
         return hub.subscriber_count == 1
@@ -65,7 +65,7 @@ async def test_a_released_hold_gives_a_room_to_the_oversold_guest_first(channel,
 async def test_a_swept_expired_hold_gives_a_room_to_the_oversold_guest_first(server, channel, db):
     await _oversold_beside_our_hold(channel, db)
     await _expire_holds(db)
-    assert await sweep_expired_holds(db, server.context["hub"]) == 1
+    assert await sweep_expired_holds(db, server.system.hub) == 1
     assert await stay_nights(db, 10, 2) == [(1, 0, 0)] * 2
 
 

@@ -18,7 +18,7 @@ NOTIF = ResNotif(echo_token="E-1", status="BOOKED", reservation_id="OTA-1", revi
 
 
 async def _post(server, body: bytes, api_key: str | None, partner_id: str = "acme"):
-    url = f"http://127.0.0.1:{server.context['webhook_port']}/partners/{partner_id}/ota/OTA_HotelResNotifRQ"
+    url = f"http://127.0.0.1:{server.system.webhook_port}/partners/{partner_id}/ota/OTA_HotelResNotifRQ"
     headers = {"Content-Type": "application/xml"}
     if api_key is not None:
         headers["X-Api-Key"] = api_key
@@ -180,7 +180,7 @@ async def test_a_body_that_trickles_in_is_given_up_on(server, channel, db, monke
     monkeypatch.setattr(ota_http, "BODY_READ_TIMEOUT_SECONDS", 0.5)
     listed = await listed_hotel(channel)
     body = build_res_notif_rq(NOTIF)
-    reader, writer = await asyncio.open_connection("127.0.0.1", server.context["webhook_port"])
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.system.webhook_port)
     try:
         head = (f"POST /partners/acme/ota/OTA_HotelResNotifRQ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 f"X-Api-Key: {listed.api_key}\r\nContent-Type: application/xml\r\nContent-Length: {len(body)}\r\n\r\n")

@@ -13,7 +13,7 @@ import pytest_asyncio
 from hotelagg.inventory.v1 import inventory_pb2 as inv
 from sqlalchemy import update
 
-from servers import app
+from servers import bootstrap
 from servers.inventory.jobs import sweep_expired_holds
 from servers.runtime.config import Settings
 from servers.storage.tables import holds
@@ -48,7 +48,7 @@ async def test_a_miss_reads_the_database_and_fills_the_cache(server, channel, db
     stub = inventory_stub(channel)
     await create_hotel(stub, "db-hotel", "From The Database", {"STD": (2, 5)})
     await insert_nights(db, "db-hotel", "STD", _nights(min_stay=2, closed_to_departure=False))
-    cache = server.context["cache"]
+    cache = server.system.cache
     wanted = [("db-hotel", night_date(o), "STD") for o in (*STAY, FIRST + 3)]
     assert await cache.get_nights(wanted) == [None] * 4
 
@@ -123,7 +123,7 @@ async def test_holds_and_bookings_take_their_room_nights_out_at_once(server, cha
     booked = await stub.HoldInventory(_hold("busy"))
     await stub.CommitHold(inv.CommitHoldRequest(request_id=request_id(), hold_id=booked.hold.hold_id))
     assert await _rooms_left(search, "busy") is None
-    cached = await server.context["cache"].get_nights([("busy", night_date(o), "STD") for o in STAY])
+    cached = await server.system.cache.get_nights([("busy", night_date(o), "STD") for o in STAY])
     assert [c.available for c in cached] == [0, 0, 0]
 
 
@@ -143,7 +143,7 @@ async def test_searches_racing_holds_never_keep_a_gone_room(server, channel, db)
                 calls.append(search.SearchAvailability(search_request(hotel_ids=["race"], first=first)))
         await asyncio.gather(*calls)
         assert await _rooms_left(search, "race", first=first) == 2, f"round {round_}"
-        cached = await server.context["cache"].get_nights([("race", night_date(first + i), "STD") for i in range(3)])
+        cached = await server.system.cache.get_nights([("race", night_date(first + i), "STD") for i in range(3)])
         assert [c.available for c in cached] == [2, 2, 2], f"round {round_}"
 
 
@@ -157,7 +157,7 @@ async def test_an_expired_hold_gives_its_rooms_back_to_search_when_swept(server,
     async with db.unit_of_work() as uow:
         await uow.connection.execute(update(holds).values(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
         await uow.commit()
-    assert await sweep_expired_holds(db, server.context["hub"]) == 1
+    assert await sweep_expired_holds(db, server.system.hub) == 1
     assert await _rooms_left(search, "sweep") == 1
 
 
@@ -181,7 +181,7 @@ async def test_a_second_search_is_cached_even_where_a_night_has_no_row(server, c
 async def redis_server(db, redis_client):
     settings = Settings(database_url=db.url, port=0, webhook_port=0, redis_url=REDIS_URL,
                         cache_key_prefix=redis_client.test_prefix)
-    running = await app.start(settings)
+    running = await bootstrap.start(settings)
     async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
         yield running, channel
     await running.stop(grace=None)

@@ -19,7 +19,7 @@ from hotelagg.inventory.v1 import inventory_pb2 as inv
 from sqlalchemy import update
 
 from clients.channel_managers import ChannelManagerUnavailable, sign
-from servers import app
+from servers import bootstrap
 from servers.runtime.config import Settings
 from servers.storage.tables import sync_cursors
 from tests.api.helpers import days_ahead, inventory_stub, pb_date, request_id
@@ -36,7 +36,7 @@ async def _cm_app(db, **settings):
     """Our app with channel manager `sandbox` (unreachable), a mirrored and a direct hotel in Lisbon."""
     config = Settings(database_url=db.url, port=0, webhook_port=0, poll_interval_seconds=3600,
                       channel_managers={CM: {"base_url": DOWN, "api_key": "k", "webhook_secret": SECRET}}, **settings)
-    running = await app.start(config)
+    running = await bootstrap.start(config)
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             stub = inventory_stub(channel)
@@ -76,7 +76,7 @@ async def _post_webhook(running, sequence: int, change: int) -> int:
                       "channel": "expedia", "reservation_id": f"x-{sequence}"}}
     raw = json.dumps(body).encode()
     headers = {"X-CM-Signature": sign(SECRET, raw, int(time.time())), "Content-Type": "application/json"}
-    url = f"http://127.0.0.1:{running.context['webhook_port']}/webhooks/channel-managers/{CM}"
+    url = f"http://127.0.0.1:{running.system.webhook_port}/webhooks/channel-managers/{CM}"
     async with aiohttp.ClientSession() as session, session.post(url, data=raw, headers=headers) as reply:
         return reply.status
 
@@ -87,7 +87,7 @@ async def _mirrored(search, **fields):
 
 
 async def _trip(running) -> None:
-    client = running.context["clients"][CM]
+    client = running.system.clients[CM]
     while not client.breaker.is_open:
         with pytest.raises(ChannelManagerUnavailable):
             await client.availability(CODE, days_ahead(FIRST), days_ahead(FIRST + 1))
@@ -148,13 +148,13 @@ async def test_a_stale_mirror_whose_channel_manager_fails_is_stale_not_an_error(
         await asyncio.sleep(1.1)
         reply = await search.SearchAvailability(search_request(hotel_ids=[MIRRORED, DIRECT]))
         assert [(o.hotel_id, o.freshness) for o in reply.options] == [(MIRRORED, STALE), (DIRECT, LIVE)]
-        assert running.context["clients"][CM].breaker.fail_counter == 1  # it did ask the channel manager
+        assert running.system.clients[CM].breaker.fail_counter == 1  # it did ask the channel manager
 
 
 async def test_a_mirror_fed_by_webhooks_is_fresh_though_its_last_poll_is_old(db):
     async with _cm_app(db, cache_ttl_seconds=1, search_freshness_seconds=60) as (running, stub, search):
         await _apply(stub, _snapshot(1))
-        async with running.context["db"].unit_of_work() as uow:  # a successful poll (a load), ten minutes ago
+        async with running.system.db.unit_of_work() as uow:  # a successful poll (a load), ten minutes ago
             ago = datetime.now(timezone.utc) - timedelta(minutes=10)
             await uow.connection.execute(update(sync_cursors).values(last_polled_at=ago, loaded_at=ago))
             await uow.commit()
@@ -162,7 +162,7 @@ async def test_a_mirror_fed_by_webhooks_is_fresh_though_its_last_poll_is_old(db)
         await _apply(stub, _delta(2, -1, offset=FIRST + 20))  # heard from just now, about another night
         option = await _mirrored(search)
         assert (option.rooms_left, option.freshness) == (6, LIVE)
-        assert running.context["clients"][CM].breaker.fail_counter == 0, "asked the channel manager"
+        assert running.system.clients[CM].breaker.fail_counter == 0, "asked the channel manager"
 
 
 async def test_a_mirror_that_could_not_be_confirmed_does_not_turn_fresh_in_the_cache(db):

@@ -214,10 +214,10 @@ async def test_development_mode_keeps_the_one_machine_default_open_but_not_guest
     dict(service_token=None),
 ])
 async def test_production_refuses_the_known_development_secrets(db, unsafe):
-    from servers import app
+    from servers import bootstrap
     from servers.runtime.config import Settings
 
     settings = Settings(**{**dict(database_url=db.url, port=0, webhook_port=0), **PRODUCTION, **unsafe})
     with pytest.raises(SystemExit) as refused:
-        await app.start(settings)
+        await bootstrap.start(settings)
     assert f"HOTELAGG_{next(iter(unsafe)).upper()}" in str(refused.value)

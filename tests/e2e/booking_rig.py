@@ -32,7 +32,7 @@ from sandbox.channel_manager import start as start_cm
 from sandbox.channel_manager.plumbing import STATE
 from sandbox.payment_gateway import Config as GatewayConfig
 from sandbox.payment_gateway import start as start_gateway
-from servers import app
+from servers import bootstrap
 from servers.cache.locks import MemoryLocks, RedisLocks
 from servers.messaging import EmbeddedBus, RabbitBus
 from servers.runtime.config import Settings
@@ -167,19 +167,19 @@ class Rig:
 
     @property
     def deps(self):
-        return self.running.context["components"].booking
+        return self.running.system.booking
 
     @property
     def db(self):
-        return self.running.context["db"]
+        return self.running.system.db
 
     @property
     def breaker(self):
-        return self.running.context["clients"][CM_ID].breaker
+        return self.running.system.clients[CM_ID].breaker
 
     @property
     def webhook_url(self) -> str:
-        return f"http://127.0.0.1:{self.running.context['webhook_port']}/webhooks/channel-managers/{CM_ID}"
+        return f"http://127.0.0.1:{self.running.system.webhook_port}/webhooks/channel-managers/{CM_ID}"
 
     async def settled(self, timeout: float = 10.0) -> None:
         """Every webhook the sandbox sent acknowledged, then one poll: the mirror has caught up."""
@@ -190,7 +190,7 @@ class Rig:
                 break
             assert time.monotonic() < deadline, f"webhooks did not settle: {hooks}"
             await asyncio.sleep(0.05)
-        await asyncio.wait_for(self.running.context["poller"].poll_all(), timeout)
+        await asyncio.wait_for(self.running.system.poller.poll_all(), timeout)
 
     async def nights(self, hotel_id: str, first: int, count: int) -> list[tuple[int, int, int]]:
         """(available, held, sellable) per night, as GetAvailability answers."""
@@ -229,9 +229,9 @@ async def booking_stack(db, stack: dict, **settings) -> AsyncIterator[Rig]:
                       channel_manager_timeout_seconds=2, poll_interval_seconds=3600,
                       reconcile_interval_seconds=3600, booking_expiry_interval_seconds=3600, **stack)
         values.update(settings)
-        running = await app.start(Settings(**values))
+        running = await bootstrap.start(Settings(**values))
         try:
-            deps = running.context["components"].booking
+            deps = running.system.booking
             production = bool(values.get("redis_url"))  # the run this is, not a fallback
             assert isinstance(deps.bus, RabbitBus if values.get("amqp_url") else EmbeddedBus), deps.bus
             assert isinstance(deps.locks, RedisLocks if production else MemoryLocks), deps.locks

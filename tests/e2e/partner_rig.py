@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from sandbox.partner.app import start as start_partner
 from sandbox.partner.config import Config
-from servers import app
+from servers import bootstrap
 from servers.runtime.config import Settings
 from servers.storage.tables import deliveries, inventory
 
@@ -161,7 +161,7 @@ async def partner_rig(db, stack: dict, *, rpm: int = 600, tiers=(0.3, 0.6, 1.2, 
                       **settings) -> AsyncIterator[PartnerRig]:
     config = Settings(database_url=db.url, port=0, webhook_port=0, retry_tiers_seconds=list(tiers),
                       partner_timeout_seconds=2, breaker_reset_seconds=1, **stack, **settings)
-    server = await app.start(config)
+    server = await bootstrap.start(config)
     sandboxes: dict[str, Sandbox] = {}
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
@@ -173,7 +173,7 @@ async def partner_rig(db, stack: dict, *, rpm: int = 600, tiers=(0.3, 0.6, 1.2, 
                 runner, _ = await start_partner(port=port, config=Config(
                     protocol=protocol, partner_id=partner_id, api_key=key, requests_per_minute=rpm,
                     hotelagg_target=f"127.0.0.1:{server.port}",
-                    hotelagg_webhook_url=f"http://127.0.0.1:{server.context['webhook_port']}"))
+                    hotelagg_webhook_url=f"http://127.0.0.1:{server.system.webhook_port}"))
                 sandboxes[partner_id] = Sandbox(partner_id, protocol, property_code, room_code,
                                                 f"http://127.0.0.1:{port}", runner)
                 await rig.partners.CreateListing(pp.CreateListingRequest(request_id=uuid.uuid4().hex, listing=pp.Listing(

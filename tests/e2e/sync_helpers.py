@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 
 from sandbox.channel_manager import Config, start as start_sandbox
 from sandbox.channel_manager.plumbing import STATE
-from servers import app
+from servers import bootstrap
 from servers.runtime.config import Settings
 from servers.storage.tables import sync_cursors, webhook_events
 
@@ -87,15 +87,15 @@ class SyncRig:
 
     @property
     def webhook_url(self) -> str:
-        return f"http://127.0.0.1:{self.running.context['webhook_port']}/webhooks/channel-managers/{CM_ID}"
+        return f"http://127.0.0.1:{self.running.system.webhook_port}/webhooks/channel-managers/{CM_ID}"
 
     @property
     def poller(self):
-        return self.running.context["poller"]
+        return self.running.system.poller
 
     @property
     def breaker(self):
-        return self.running.context["clients"][CM_ID].breaker
+        return self.running.system.clients[CM_ID].breaker
 
     # ---- the sandbox ----------------------------------------------------------------------------
 
@@ -199,7 +199,7 @@ class SyncRig:
         from the sandbox: sellable rooms (no holds here, so available), price and restrictions."""
         truth = await self.sandbox_ari()
         keys = sorted(truth)
-        cached = await self.running.context["cache"].get_nights([(HOTEL_ID, day, code) for code, day in keys])
+        cached = await self.running.system.cache.get_nights([(HOTEL_ID, day, code) for code, day in keys])
         problems = []
         for (code, day), value in zip(keys, cached):
             want = truth[(code, day)]
@@ -222,21 +222,21 @@ class SyncRig:
             await asyncio.sleep(interval)
 
     async def cursor(self) -> int | None:
-        async with self.running.context["db"].reading() as conn:
+        async with self.running.system.db.reading() as conn:
             query = select(sync_cursors.c.last_sequence).where(sync_cursors.c.channel_manager_id == CM_ID,
                                                                sync_cursors.c.hotel_id == HOTEL_ID)
             return (await conn.execute(query)).scalar()
 
     async def recorded_events(self) -> list[tuple[str, int, bool]]:
         """(event id, sequence, applied) of every row of webhook_events for our hotel."""
-        async with self.running.context["db"].reading() as conn:
+        async with self.running.system.db.reading() as conn:
             query = select(webhook_events.c.event_id, webhook_events.c.sequence,
                            webhook_events.c.applied_at.is_not(None)).where(
                 webhook_events.c.source == CM_ID, webhook_events.c.hotel_id == HOTEL_ID)
             return [tuple(row) for row in (await conn.execute(query)).all()]
 
     async def webhook_event_count(self) -> int:
-        async with self.running.context["db"].reading() as conn:
+        async with self.running.system.db.reading() as conn:
             return (await conn.execute(select(func.count()).select_from(webhook_events))).scalar_one()
 
     async def create_room_type(self, code: str) -> None:
@@ -248,7 +248,7 @@ class SyncRig:
 
     def watch_gaps(self) -> None:
         """Count gap signals and the polls that follow from now on (without changing what they do)."""
-        mirror, poller, watch = self.running.context["mirror"], self.poller, self.watch
+        mirror, poller, watch = self.running.system.mirror, self.poller, self.watch
         on_gap, poll_hotel = mirror.on_gap, poller.poll_hotel
 
         def counting_gap(hotel_id: str) -> None:
@@ -322,7 +322,7 @@ async def sync_rig(db, poll_interval: float = 3600, seed: int | None = None,
         cm = {"base_url": f"http://127.0.0.1:{port}", "api_key": API_KEY, "webhook_secret": SECRET}
         config = Settings(database_url=db.url, port=0, webhook_port=0, poll_interval_seconds=poll_interval,
                           channel_managers={CM_ID: cm}, **settings)
-        running = await app.start(config)
+        running = await bootstrap.start(config)
         async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             rig = SyncRig(running, runner, port, http, inventory_pb2_grpc.InventoryServiceStub(channel), config)
             await _create_mirrored_hotel(rig, room_types)

@@ -145,7 +145,7 @@ async def test_webhooks_alone_converge_when_none_is_dropped(db):
     """The same storm with the gap → poll hook cut: events that overtook a missing one wait in
     webhook_events and are applied, in sequence order, when it arrives; no poll at all."""
     async with sync_rig(db, poll_interval=3600) as rig:
-        rig.running.context["mirror"].on_gap = lambda hotel_id: None
+        rig.running.system.mirror.on_gap = lambda hotel_id: None
         await rig.faults(webhook_duplicate_rate=0.5, webhook_reorder_rate=0.5)
         await _traffic(rig)
         latest = await _wait_feed_quiet(rig)

@@ -10,8 +10,8 @@
   the SQL guard on table columns (`inventory.c.available - inventory.c.held >= n`) is its form in
   statements and is not counted.
 - No import cycle among servers' modules through module-level imports. Imports inside functions are
-  left out: they are how the composition root (app.py, workers.py) defers today, which is the
-  composition root's own matter, not this test's. Imports under `if TYPE_CHECKING:` never run: left out too.
+  left out: the composition root's (servers/bootstrap.py) are held by test_composition.py, which
+  walks them too. Imports under `if TYPE_CHECKING:` never run: left out too.
 """
 
 from __future__ import annotations
