@@ -51,6 +51,7 @@ from servers.partner.rate_limit import create_rate_limiter
 from servers.partner.reservations import Reservations
 from servers.partner.sender import DeliveryWorker
 from servers.partner.servicer import PartnerServicer
+from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.runtime.config import SERVICE_NAMES, Settings
 from servers.runtime.credentials import Credentials
 from servers.runtime.jobs import every
@@ -78,7 +79,7 @@ def channel_manager_clients(settings: Settings) -> dict[str, ChannelManagerClien
     }
 
 
-def build_foundation(settings: Settings) -> Foundation:
+def build_foundation(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> Foundation:
     unsafe = settings.unsafe_for_production()
     if unsafe:
         raise SystemExit(f"refusing to serve outside the development mode with development secrets: set "
@@ -90,10 +91,11 @@ def build_foundation(settings: Settings) -> Foundation:
     payments = (HttpPaymentProvider(settings.payment_gateway_url, settings.payment_api_key,
                                     _breaker("payments", settings), timeout=settings.payment_timeout_seconds)
                 if settings.payment_gateway_url else None)
-    idempotency = Idempotency(db, timedelta(hours=settings.idempotency_ttl_hours))
+    idempotency = Idempotency(db, timedelta(hours=settings.idempotency_ttl_hours), clock=clock)
     limiter = create_rate_limiter(settings.redis_url, settings.cache_key_prefix)
     return Foundation(
-        settings=settings, db=db, cache=cache, hub=hub, mirror=Mirror(hub), clients=channel_manager_clients(settings),
+        settings=settings, db=db, cache=cache, hub=hub, mirror=Mirror(hub, clock),
+        clients=channel_manager_clients(settings),
         payments=payments, locks=create_locks(settings.redis_url, settings.cache_key_prefix),
         idempotency=idempotency, page_tokens=PageTokens(settings.page_token_secret),
         directory=HotelDirectory(db, settings.hotel_cache_ttl_seconds), limiter=limiter,
@@ -101,6 +103,7 @@ def build_foundation(settings: Settings) -> Foundation:
         credentials=Credentials.from_settings(settings),
         partner_clients=outbound.PartnerClients(settings.breaker_fail_max, settings.breaker_reset_seconds,
                                                 settings.partner_timeout_seconds),
+        clock=clock,
     )
 
 
@@ -109,7 +112,7 @@ def build_buses(parts: Foundation, partner: bool, booking: bool) -> Buses:
     in its own transaction (through the partner bus, to wake it, when this process has one)."""
     buses = Buses(partner=create_bus(parts.settings, parts.db) if partner else None,
                   booking=create_bus(parts.settings, parts.db) if booking else None)
-    parts.hub.add_transaction_listener(outbound.change_marker(buses.partner))
+    parts.hub.add_transaction_listener(outbound.change_marker(buses.partner, parts.clock))
     return buses
 
 
@@ -119,13 +122,13 @@ def booking_deps(parts: Foundation, inventory: InventoryClient | None, bus: Bus 
         db=parts.db, channel_managers=parts.clients, payments=parts.payments, locks=parts.locks,
         hold_ttl=timedelta(seconds=s.default_hold_ttl_seconds),
         channel_hold_margin=recovery_window(s.reconcile_stuck_seconds, s.reconcile_interval_seconds),
-        inventory=inventory, bus=bus,
+        inventory=inventory, bus=bus, clock=parts.clock,
     )
 
 
 def delivery_worker(parts: Foundation, bus: Bus) -> DeliveryWorker:
     """The partner bus's handler, registered before the bus starts."""
-    worker = DeliveryWorker(parts.db, bus, parts.limiter, parts.partner_clients)
+    worker = DeliveryWorker(parts.db, bus, parts.limiter, parts.partner_clients, parts.clock)
     bus.register(outbound.TOPIC, worker.handle)
     return worker
 
@@ -169,13 +172,14 @@ def _servicer(service: str, parts: Foundation, booking: BookingDeps, reservation
         assert hold_batcher is not None, "built whenever inventory is served"
         return InventoryServicer(parts.db, parts.idempotency, parts.page_tokens, parts.hub, parts.mirror,
                                  hold_batcher, timedelta(seconds=s.default_hold_ttl_seconds),
-                                 parts.directory.forget)
+                                 parts.directory.forget, parts.clock)
     if service == "search":
-        nights = NightSource(parts.db, parts.cache, parts.clients, s.search_freshness_seconds)
-        return SearchServicer(parts.directory, nights, parts.page_tokens, s.search_memo_seconds)
+        nights = NightSource(parts.db, parts.cache, parts.clients, s.search_freshness_seconds, parts.clock)
+        return SearchServicer(parts.directory, nights, parts.page_tokens, s.search_memo_seconds, parts.clock)
     if service == "booking":
         return BookingServicer(booking, parts.idempotency, parts.page_tokens, parts.credentials)
-    return PartnerServicer(parts.db, parts.idempotency, parts.page_tokens, parts.gate, reservations, buses.partner)
+    return PartnerServicer(parts.db, parts.idempotency, parts.page_tokens, parts.gate, reservations, buses.partner,
+                           parts.clock)
 
 
 async def _start_receiver(parts: Foundation, services: Sequence[str], reservations: Reservations,
@@ -209,16 +213,16 @@ async def start(settings: Settings, services: Sequence[str] = SERVICE_NAMES, por
         channel = grpc.aio.insecure_channel(settings.inventory_target or f"127.0.0.1:{bound.port}")
         inventory = InventoryClient(channel, service_token=settings.service_token)
     booking = booking_deps(parts, inventory, buses.booking)
-    reservations = Reservations(parts.db, parts.idempotency, inventory)
+    reservations = Reservations(parts.db, parts.idempotency, inventory, parts.clock)
     if buses.booking is not None:
         buses.booking.register(settle.FINISH_TOPIC, partial(settle.finish_queued, booking))
     worker = stop_partner_delivery = None
     if buses.partner is not None:
         worker = delivery_worker(parts, buses.partner)
         stop_partner_delivery = workers.partner_delivery_stop(buses.partner, worker)
-    poller = (ChannelPoller(parts.db, parts.mirror, parts.clients, settings.poll_interval_seconds)
+    poller = (ChannelPoller(parts.db, parts.mirror, parts.clients, settings.poll_interval_seconds, parts.clock)
               if "inventory" in services else None)
-    hold_batcher = HoldBatcher(parts.db, parts.idempotency, parts.hub) if "inventory" in services else None
+    hold_batcher = HoldBatcher(parts.db, parts.idempotency, parts.hub, parts.clock) if "inventory" in services else None
     registrations = [
         ServiceRegistration(spec.full_name, spec.add_to_server,
                             _servicer(name, parts, booking, reservations, buses, hold_batcher), spec.guarded)

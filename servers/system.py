@@ -21,6 +21,7 @@ from servers.partner.auth import Gate
 from servers.partner.rate_limit import RateLimiter
 from servers.partner.reservations import Reservations
 from servers.partner.sender import DeliveryWorker
+from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.runtime.config import Settings
 from servers.runtime.credentials import Credentials
 from servers.runtime.paging import PageTokens
@@ -49,6 +50,7 @@ class Foundation:
     gate: Gate
     credentials: Credentials
     partner_clients: outbound.PartnerClients
+    clock: Clock = SYSTEM_CLOCK  # the one time every part reads (a ManualClock in tests of time rules)
 
     async def close(self) -> None:
         """Closes what talks to the outside, the database last."""

@@ -26,9 +26,10 @@ async def start_jobs(system: System) -> BackgroundJobs:
     parts, s = system.foundation, system.settings
     jobs = BackgroundJobs()
     # Every process purges (it is safe side by side): nothing depends on a dedicated worker being deployed.
-    jobs.start(s.housekeeping_interval_seconds, "housekeeping", lambda: housekeeping.run(parts))
+    jobs.start(s.housekeeping_interval_seconds, "housekeeping", lambda: housekeeping.run(parts, parts.clock))
     if system.poller is not None:
-        jobs.start(s.hold_sweep_interval_seconds, "hold-sweeper", lambda: sweep_expired_holds(parts.db, parts.hub))
+        jobs.start(s.hold_sweep_interval_seconds, "hold-sweeper",
+                   lambda: sweep_expired_holds(parts.db, parts.hub, clock=parts.clock))
         jobs.start(s.poll_interval_seconds, "channel-poller", system.poller.run)
     if system.buses.partner is not None:
         await system.buses.partner.start()
@@ -56,9 +57,9 @@ def worker_job(parts: Foundation, booking: BookingDeps, name: str) -> tuple[Call
     """One periodic job of a worker process, and how often it runs."""
     s = parts.settings
     if name == "hold-sweeper":
-        return (lambda: sweep_expired_holds(parts.db, parts.hub)), s.hold_sweep_interval_seconds
+        return (lambda: sweep_expired_holds(parts.db, parts.hub, clock=parts.clock)), s.hold_sweep_interval_seconds
     if name == "channel-poller":
-        poller = ChannelPoller(parts.db, parts.mirror, parts.clients, s.poll_interval_seconds)
+        poller = ChannelPoller(parts.db, parts.mirror, parts.clients, s.poll_interval_seconds, parts.clock)
         return poller.poll_all, s.poll_interval_seconds
     if name == "booking-expiry":
         return (lambda: booking_jobs.expire_bookings(booking)), s.booking_expiry_interval_seconds
@@ -66,5 +67,5 @@ def worker_job(parts: Foundation, booking: BookingDeps, name: str) -> tuple[Call
         return (lambda: booking_jobs.reconcile(booking, timedelta(seconds=s.reconcile_stuck_seconds))), \
             s.reconcile_interval_seconds
     if name == "housekeeping":
-        return (lambda: housekeeping.run(parts)), s.housekeeping_interval_seconds
+        return (lambda: housekeeping.run(parts, parts.clock)), s.housekeeping_interval_seconds
     raise SystemExit(f"unknown worker {name!r}; known: {', '.join(WORKERS)}")

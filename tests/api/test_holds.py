@@ -160,10 +160,10 @@ async def test_sweeper_reclaims_a_hold_by_its_clock_not_before(server, channel, 
     await _load(stub, rooms=2)
     held = await stub.HoldInventory(_hold_request(quantity=2))
     clock = ManualClock(held.hold.expire_time.ToDatetime(timezone.utc) - timedelta(minutes=1))
-    assert await sweep_expired_holds(db, server.context["hub"], clock=clock) == 0
+    assert await sweep_expired_holds(db, server.system.hub, clock=clock) == 0
     assert [row.held for row in (await _nights(db)).values() if row.held] == [2, 2, 2]
     clock.advance(timedelta(minutes=2))
-    assert await sweep_expired_holds(db, server.context["hub"], clock=clock) == 1
+    assert await sweep_expired_holds(db, server.system.hub, clock=clock) == 1
     assert all(row.held == 0 for row in (await _nights(db)).values())
 
 
