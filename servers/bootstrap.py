@@ -35,13 +35,13 @@ from servers.booking.deps import BookingDeps, recovery_window
 from servers.booking.servicer import BookingServicer
 from servers.cache import night_cache
 from servers.cache.locks import create_locks
-from servers.inventory.changes import ChangeHub, cache_writer
-from servers.inventory.hold_batcher import HoldBatcher
-from servers.inventory.mirror import Mirror
-from servers.inventory.poller import ChannelPoller
-from servers.inventory.servicer import GUARDED as INVENTORY_GUARDED
-from servers.inventory.servicer import InventoryServicer
-from servers.inventory.webhooks import bare_webhook_app, create_webhook_app, start_webhook_server
+from servers.inventory.api.servicer import GUARDED as INVENTORY_GUARDED
+from servers.inventory.api.servicer import InventoryServicer
+from servers.inventory.api.webhooks import bare_webhook_app, create_webhook_app, start_webhook_server
+from servers.inventory.flows.changes import ChangeHub, cache_writer
+from servers.inventory.flows.holds import HoldBatcher
+from servers.inventory.flows.mirror import Mirror
+from servers.inventory.flows.poller import ChannelPoller
 from servers.messaging import create_bus
 from servers.messaging.bus import Bus
 from servers.partner import outbound

@@ -19,10 +19,10 @@ import time
 import aiohttp
 
 from servers import bootstrap
-from servers.inventory.webhooks import webhook_path
+from servers.demo_partners import demo_partners, seed_demo_partners
+from servers.inventory.api.webhooks import webhook_path
 from servers.runtime.config import ChannelManagerSettings, Settings
 from servers.runtime.server import exit_now, serve_until_signalled
-from servers.demo_partners import demo_partners, seed_demo_partners
 from servers.seed import seed_sandbox_hotels
 from servers.storage.database import Database
 

@@ -13,7 +13,7 @@ import logging
 from datetime import timedelta
 
 from servers.booking.retention import purge_never_booked
-from servers.inventory.retention import purge_applied_events, purge_ended_holds
+from servers.inventory.store.retention import purge_applied_events, purge_ended_holds
 from servers.messaging.store import purge_published
 from servers.partner.retention import purge_delivered
 from servers.runtime.clock import SYSTEM_CLOCK, Clock

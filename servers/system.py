@@ -11,10 +11,10 @@ from clients.payments import PaymentProvider
 from servers.booking.deps import BookingDeps
 from servers.cache import NightCache
 from servers.cache.locks import Locks
-from servers.inventory.changes import ChangeHub
-from servers.inventory.hold_batcher import HoldBatcher
-from servers.inventory.mirror import Mirror
-from servers.inventory.poller import ChannelPoller
+from servers.inventory.flows.changes import ChangeHub
+from servers.inventory.flows.holds import HoldBatcher
+from servers.inventory.flows.mirror import Mirror
+from servers.inventory.flows.poller import ChannelPoller
 from servers.messaging.bus import Bus
 from servers.partner import outbound
 from servers.partner.auth import Gate

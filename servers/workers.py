@@ -10,8 +10,8 @@ from datetime import timedelta
 from servers import housekeeping
 from servers.booking import jobs as booking_jobs
 from servers.booking.deps import BookingDeps
-from servers.inventory.jobs import sweep_expired_holds
-from servers.inventory.poller import ChannelPoller
+from servers.inventory.flows.jobs import sweep_expired_holds
+from servers.inventory.flows.poller import ChannelPoller
 from servers.messaging.bus import Bus
 from servers.partner.sender import DeliveryWorker
 from servers.runtime.jobs import BackgroundJobs

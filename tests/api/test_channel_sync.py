@@ -108,7 +108,7 @@ async def test_an_older_event_with_a_new_id_is_stale(cm_server):
 async def test_our_own_channel_deltas_do_not_count_twice(cm_server):
     running, stub = cm_server
     await _apply(stub, _snapshot(1))
-    from servers.inventory.sync import OUR_CHANNEL
+    from servers.inventory.flows.sync import OUR_CHANNEL
     body = {"event_id": uuid.uuid4().hex, "hotel_code": CODE, "sequence": 2, "occurred_at": "2026-11-25T16:00:00Z",
             "type": "delta", "delta": {"room_type_code": "STD", "date": days_ahead(1).isoformat(),
                                        "available_change": -1, "channel": OUR_CHANNEL, "reservation_id": "r-1"}}
@@ -141,7 +141,7 @@ async def test_bad_updates_name_the_field_and_change_nothing(cm_server):
 
 async def test_a_big_snapshot_batch_lands_is_watched_in_order_and_written_through(cm_server, monkeypatch):
     """Many nights, in several pipelined merges on PostgreSQL (row by row on SQLite): the same outcome."""
-    from servers.inventory import bulk
+    from servers.inventory.store import bulk
 
     monkeypatch.setattr(bulk, "CHUNK_NIGHTS", 40)
     running, stub = cm_server
@@ -170,7 +170,7 @@ def _bad_night(update: inv.ChannelUpdate, index: int = 0) -> inv.ChannelUpdate:
 
 async def test_a_bad_night_deep_in_a_batch_is_named_and_nothing_is_kept(cm_server, monkeypatch):
     """Nights are read while earlier chunks merge; a bad one still rolls everything back and is named."""
-    from servers.inventory import bulk
+    from servers.inventory.store import bulk
 
     monkeypatch.setattr(bulk, "CHUNK_NIGHTS", 3)
     _, stub = cm_server
@@ -286,7 +286,7 @@ async def test_a_body_larger_than_an_event_is_refused_before_it_is_read(cm_serve
 
 
 async def test_a_body_that_trickles_in_is_given_up_on(cm_server, monkeypatch):
-    from servers.inventory import webhooks
+    from servers.inventory.api import webhooks
 
     monkeypatch.setattr(webhooks, "BODY_READ_TIMEOUT_SECONDS", 0.5)
     running, stub = cm_server

@@ -10,7 +10,7 @@ from google.protobuf.duration_pb2 import Duration
 from hotelagg.inventory.v1 import inventory_pb2 as inv
 from sqlalchemy import select, update
 
-from servers.inventory.jobs import sweep_expired_holds
+from servers.inventory.flows.jobs import sweep_expired_holds
 from servers.runtime.clock import ManualClock
 from servers.storage.tables import holds, inventory
 from tests.api.helpers import days_ahead, fails, inventory_stub, make_hotel, pb_date, request_id

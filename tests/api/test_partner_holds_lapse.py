@@ -15,7 +15,7 @@ import grpc
 from hotelagg.inventory.v1 import inventory_pb2 as inv
 from sqlalchemy import update
 
-from servers.inventory.jobs import sweep_expired_holds
+from servers.inventory.flows.jobs import sweep_expired_holds
 from servers.storage.tables import holds
 from tests.api.helpers import availability_request, days_ahead, fails, pb_date, request_id
 from tests.api.partner_helpers import HOTEL, eventually, listed_hotel, reservation, rows, set_allowance, stay_nights

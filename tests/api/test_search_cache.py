@@ -14,13 +14,23 @@ from hotelagg.inventory.v1 import inventory_pb2 as inv
 from sqlalchemy import update
 
 from servers import bootstrap
-from servers.inventory.jobs import sweep_expired_holds
+from servers.inventory.flows.jobs import sweep_expired_holds
 from servers.runtime.config import Settings
 from servers.storage.tables import holds
 from tests.api.helpers import days_ahead, inventory_stub, pb_date, request_id
 from tests.api.test_search import (
-    CACHED, FIRST, LIVE, create_hotel, freshness, insert_nights, keys, night_date, search_request, search_stub,
-    set_nights, summary,
+    CACHED,
+    FIRST,
+    LIVE,
+    create_hotel,
+    freshness,
+    insert_nights,
+    keys,
+    night_date,
+    search_request,
+    search_stub,
+    set_nights,
+    summary,
 )
 from tests.services import REDIS_URL
 

@@ -16,9 +16,18 @@ import uuid
 import aiohttp
 
 from clients.channel_managers import sign
-from servers.inventory.poller import PAGE
+from servers.inventory.flows.poller import PAGE
 from tests.e2e.sync_helpers import (
-    HOTEL_CODE, NIGHTS, SECRET, SyncRig, bounded, diff, event_counts, night_date, sync_rig, until,
+    HOTEL_CODE,
+    NIGHTS,
+    SECRET,
+    SyncRig,
+    bounded,
+    diff,
+    event_counts,
+    night_date,
+    sync_rig,
+    until,
 )
 
 TRAFFIC_SECONDS = 2.0

@@ -11,8 +11,8 @@ from sqlalchemy import insert, select, update
 
 from clients.channel_managers import ChannelEvent, Snapshot
 from clients.channel_managers import Night as ChannelNight
-from servers.inventory import bulk
-from servers.inventory.night_rows import channel_nights
+from servers.inventory.store import bulk
+from servers.inventory.store.night_rows import channel_nights
 from servers.storage.database import Database
 from servers.storage.tables import inventory, room_types
 from tests.conftest import _empty_tables
@@ -170,8 +170,8 @@ async def test_applying_leaves_no_reference_cycles_behind(pg, rooms, monkeypatch
     import gc
 
     from servers.cache import MemoryNightCache
-    from servers.inventory.changes import ChangeHub, cache_writer
-    from servers.inventory.mirror import Mirror
+    from servers.inventory.flows.changes import ChangeHub, cache_writer
+    from servers.inventory.flows.mirror import Mirror
     from servers.storage.tables import hotels
 
     monkeypatch.setattr(bulk, "CHUNK_NIGHTS", 40)

@@ -14,9 +14,9 @@ from clients.channel_managers import Restrictions as ChannelRestrictions
 from clients.channel_managers import Snapshot
 from servers.cache.base import cache_row
 from servers.hotel.nights import Night, Restrictions
-from servers.inventory.changes import cached_night
-from servers.inventory.channel_events import BadNights, check_nights, from_proto
-from servers.inventory.night_rows import MergedNights, channel_nights, channel_rows
+from servers.inventory.api.channel_events import BadNights, check_nights, from_proto
+from servers.inventory.flows.changes import cached_night
+from servers.inventory.store.night_rows import MergedNights, channel_nights, channel_rows
 from servers.runtime.errors import ApiError, Code, Violations
 
 DAY = date(2026, 6, 1)

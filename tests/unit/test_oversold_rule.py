@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, insert, select, update
 
 from servers.hotel.nights import Night
 from servers.inventory.domain import FreedRooms, NightsPatch, apply_patch, free_rooms
-from servers.inventory.holds import rooms_back
+from servers.inventory.store.holds import rooms_back
 from servers.runtime.errors import ApiError
 from servers.storage.tables import inventory
 

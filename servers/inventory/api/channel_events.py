@@ -9,7 +9,7 @@ from typing import Any
 from hotelagg.inventory.v1 import inventory_pb2 as pb
 
 from clients.channel_managers import ChannelEvent, Delta, Night, Snapshot, parse_event
-from servers.inventory.night_rows import ChannelRow, NightRows, channel_night
+from servers.inventory.store.night_rows import ChannelRow, NightRows, channel_night
 from servers.runtime.errors import Violations
 from servers.runtime.protos import read_date, read_timestamp
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from servers.inventory import changes, holds
-from servers.inventory.changes import ChangeHub
+from servers.inventory.flows import changes
+from servers.inventory.flows.changes import ChangeHub
+from servers.inventory.store import holds
 from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.storage.database import Database
 

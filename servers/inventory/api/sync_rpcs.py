@@ -6,7 +6,7 @@ from hotelagg.inventory.v1 import inventory_pb2 as pb
 from sqlalchemy import select
 
 from servers.hotel.ids import check_hotel_id
-from servers.inventory import channel_events
+from servers.inventory.api import channel_events
 from servers.inventory.reasons import InventoryReason
 from servers.runtime.errors import ApiError, Violations, failed_precondition, not_found
 from servers.storage.database import UnitOfWork

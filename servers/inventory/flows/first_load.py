@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, select
 
 from clients.channel_managers import ChannelEvent, Delta
 from clients.channel_managers.http import OUR_CHANNEL  # its deltas change nothing in the mirror anyway
-from servers.inventory.night_rows import channel_rows
+from servers.inventory.store.night_rows import channel_rows
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import inventory
 

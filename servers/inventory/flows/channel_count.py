@@ -17,8 +17,8 @@ from dataclasses import replace
 from datetime import date
 
 from clients.channel_managers import ChannelEvent
-from servers.inventory.holds import reserved_at_channel_manager
-from servers.inventory.night_rows import channel_nights, channel_rows
+from servers.inventory.store.holds import reserved_at_channel_manager
+from servers.inventory.store.night_rows import channel_nights, channel_rows
 from servers.storage.database import UnitOfWork
 
 

@@ -10,13 +10,16 @@ from hotelagg.inventory.v1 import inventory_pb2 as pb
 from hotelagg.inventory.v1 import inventory_pb2_grpc
 
 from servers.hotel import ids
-from servers.inventory import ari, catalog, changes, domain, holds, mapping
-from servers.inventory.changes import ChangeHub
-from servers.inventory.hold_batcher import HoldBatcher
-from servers.inventory.hold_rpcs import HoldRpcs
-from servers.inventory.mirror import Mirror
-from servers.inventory.partner_rpcs import PartnerRpcs
-from servers.inventory.sync_rpcs import SyncRpcs
+from servers.inventory import domain
+from servers.inventory.api import mapping
+from servers.inventory.api.hold_rpcs import HoldRpcs
+from servers.inventory.api.partner_rpcs import PartnerRpcs
+from servers.inventory.api.sync_rpcs import SyncRpcs
+from servers.inventory.flows import changes
+from servers.inventory.flows.changes import ChangeHub
+from servers.inventory.flows.holds import HoldBatcher
+from servers.inventory.flows.mirror import Mirror
+from servers.inventory.store import ari, catalog, holds
 from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.runtime.credentials import SERVICE, STAFF
 from servers.runtime.errors import Violations

@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING, NamedTuple
 from servers.hotel import stays
 from servers.hotel.nights import Night
 from servers.hotel.reasons import HotelReason
-from servers.inventory import changes, holds
-from servers.inventory.changes import ChangeHub
-from servers.inventory.hold_store import NightsMoved, insert_holds, take_rooms
+from servers.inventory.flows import changes
+from servers.inventory.flows.changes import ChangeHub
+from servers.inventory.store import holds
+from servers.inventory.store.hold_batch import NightsMoved, insert_holds, take_rooms
 from servers.runtime.batching import KeyedRounds, Ticket
 from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.runtime.errors import ApiError

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from sqlalchemy.engine import Row
 
 from clients.channel_managers import ChannelEvent
-from servers.inventory.mirror import Mirror
+from servers.inventory.flows.mirror import Mirror
 from servers.runtime.batching import KeyedRounds, Ticket
 from servers.storage.database import Database
 

@@ -7,7 +7,8 @@ from sqlalchemy.exc import IntegrityError
 
 from servers.hotel.ids import PARTNER_ID, check_hotel_id, check_room_type_code
 from servers.hotel.reservations import check_reservation
-from servers.inventory import changes, mapping, partner_sales
+from servers.inventory.api import mapping
+from servers.inventory.flows import changes, partner_sales
 from servers.runtime.errors import Violations
 from servers.storage.database import UnitOfWork
 

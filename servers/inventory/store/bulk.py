@@ -22,7 +22,7 @@ from operator import itemgetter
 from typing import Any
 
 from clients.channel_managers import ChannelEvent
-from servers.inventory.night_rows import MergedNights, MergedRow, channel_rows
+from servers.inventory.store.night_rows import MergedNights, MergedRow, channel_rows
 from servers.storage.database import UnitOfWork
 
 # Staged per night; the hotel, held, version and times are the same for all and given to the statement.

@@ -9,9 +9,9 @@ from hotelagg.inventory.v1 import inventory_pb2 as pb
 from servers.hotel.etags import etag
 from servers.hotel.nights import Night
 from servers.hotel.reservations import PartnerReservation
-from servers.inventory.catalog import HotelRecord
 from servers.inventory.domain import NewHotel, NewRoomType, NightsPatch
-from servers.inventory.hold_batcher import PlacedHold
+from servers.inventory.flows.holds import PlacedHold
+from servers.inventory.store.catalog import HotelRecord
 from servers.runtime.errors import Violations
 from servers.runtime.protos import date_proto, money_proto, read_date, timestamp_proto
 

@@ -7,8 +7,8 @@ all or none, guarded by the database (`available - held >= n`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import SimpleNamespace
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import and_, bindparam, case, select, update
 from sqlalchemy.engine import Row
@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from servers.hotel.nights import Night
 from servers.hotel.reasons import HotelReason
-from servers.inventory.ari import find_room_type, night_from_row
 from servers.inventory.domain import free_rooms
+from servers.inventory.store.ari import find_room_type, night_from_row
 from servers.runtime.errors import failed_precondition, not_found
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import bookings, holds, hotels, inventory, room_types

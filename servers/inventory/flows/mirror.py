@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Row
 
 from clients.channel_managers import ChannelEvent, HotelAri, Snapshot
-from servers.inventory import changes, sync
-from servers.inventory.changes import ChangeHub
-from servers.inventory.night_rows import MergedNights
+from servers.inventory.flows import changes, sync
+from servers.inventory.flows.changes import ChangeHub
+from servers.inventory.store.night_rows import MergedNights
 from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import hotels

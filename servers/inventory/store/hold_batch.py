@@ -14,8 +14,8 @@ from datetime import date, datetime
 from sqlalchemy import case, insert, update
 
 from servers.hotel.nights import Night
-from servers.inventory import holds
-from servers.inventory.ari import night_from_row
+from servers.inventory.store import holds
+from servers.inventory.store.ari import night_from_row
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import holds as holds_table
 from servers.storage.tables import inventory

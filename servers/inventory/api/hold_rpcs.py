@@ -9,10 +9,12 @@ from hotelagg.inventory.v1 import inventory_pb2 as pb
 from servers.hotel import stays
 from servers.hotel.ids import check_hotel_id
 from servers.hotel.nights import Night
-from servers.inventory import changes, holds, mapping
+from servers.inventory.api import mapping
 from servers.inventory.domain import MAX_ROOMS_PER_HOLD
-from servers.inventory.hold_batcher import HoldWish, Replayed
+from servers.inventory.flows import changes
+from servers.inventory.flows.holds import HoldWish, Replayed
 from servers.inventory.reasons import InventoryReason
+from servers.inventory.store import holds
 from servers.runtime.errors import ApiError, Code, Violations, require_uuid
 from servers.runtime.protos import read_date, read_duration, timestamp_proto
 from servers.storage.database import UnitOfWork

@@ -22,12 +22,12 @@ from sqlalchemy.engine import Row
 
 from clients.channel_managers import ChannelEvent, Delta, Snapshot
 from servers.hotel.nights import Night
-from servers.inventory.ari import load_nights, night_from_row
-from servers.inventory.bulk import merge_snapshots
-from servers.inventory.channel_count import as_mirrored
-from servers.inventory.channel_events import event_json, from_json
-from servers.inventory.first_load import mirrorable
-from servers.inventory.night_rows import MergedNights
+from servers.inventory.api.channel_events import event_json, from_json
+from servers.inventory.flows.channel_count import as_mirrored
+from servers.inventory.flows.first_load import mirrorable
+from servers.inventory.store.ari import load_nights, night_from_row
+from servers.inventory.store.bulk import merge_snapshots
+from servers.inventory.store.night_rows import MergedNights
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import inventory, room_types, sync_cursors, webhook_events
 from servers.storage.upsert import insert_on_conflict

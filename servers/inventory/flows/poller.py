@@ -13,10 +13,10 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Row
 
-from clients.channel_managers import ChannelManagerClient, ChannelManagerError, ChannelManagerUnavailable
 from clients.breaker import BreakerOpen
-from servers.inventory import sync
-from servers.inventory.mirror import Mirror, channel_managed_hotels
+from clients.channel_managers import ChannelManagerClient, ChannelManagerError, ChannelManagerUnavailable
+from servers.inventory.flows import sync
+from servers.inventory.flows.mirror import Mirror, channel_managed_hotels
 from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.storage.database import Database
 

@@ -18,9 +18,9 @@ from sqlalchemy.engine import Row
 
 from servers.hotel.nights import Night, sellable
 from servers.hotel.reasons import HotelReason
-from servers.inventory.ari import find_room_type, night_from_row
-from servers.inventory.holds import NIGHT_COLUMNS, reclaim_expired, rooms_back
 from servers.inventory.reasons import InventoryReason
+from servers.inventory.store.ari import find_room_type, night_from_row
+from servers.inventory.store.holds import NIGHT_COLUMNS, reclaim_expired, rooms_back
 from servers.runtime.errors import aborted, failed_precondition
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import bookings, hotels, inventory, room_types
