@@ -1,49 +1,16 @@
-"""Channel events in their three forms: typed (clients.channel_managers), the protocol's JSON
-(kept in webhook_events until applied), and ApplyChannelUpdates protos."""
+"""Channel events in their proto form: the items of ApplyChannelUpdates, read into typed events
+(clients.channel_managers); the protocol's JSON form, kept in webhook_events, is store/event_json.py."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from typing import Any
+from datetime import date, datetime
 
 from hotelagg.inventory.v1 import inventory_pb2 as pb
 
-from clients.channel_managers import ChannelEvent, Delta, Night, Snapshot, parse_event
+from clients.channel_managers import ChannelEvent, Delta, Snapshot
 from servers.inventory.store.night_rows import ChannelRow, NightRows, channel_night
 from servers.runtime.errors import Violations
 from servers.runtime.protos import read_date, read_timestamp
-
-
-def _night_json(night: Night) -> dict[str, Any]:
-    r = night.restrictions
-    return {
-        "date": night.date.isoformat(), "total": night.total, "available": night.available,
-        "price_minor": night.price_minor,
-        "restrictions": {"min_stay": r.min_stay, "max_stay": r.max_stay, "closed_to_arrival": r.closed_to_arrival,
-                         "closed_to_departure": r.closed_to_departure, "stop_sell": r.stop_sell},
-    }
-
-
-def event_json(event: ChannelEvent) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "event_id": event.event_id, "hotel_code": event.hotel_code, "sequence": event.sequence,
-        "occurred_at": event.occurred_at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
-    }
-    change = event.change
-    if isinstance(change, Delta):
-        body["type"] = "delta"
-        body["delta"] = {"room_type_code": change.room_type_code, "date": change.date.isoformat(),
-                         "available_change": change.available_change, "channel": change.channel,
-                         "reservation_id": change.reservation_id}
-    else:
-        body["type"] = "snapshot"
-        body["snapshot"] = {"room_type_code": change.room_type_code,
-                            "nights": [_night_json(n) for n in change.nights]}
-    return body
-
-
-def from_json(body: dict[str, Any]) -> ChannelEvent:
-    return parse_event(body)
 
 
 class BadNights(Exception):

@@ -57,7 +57,7 @@ async def _nights_present(uow: UnitOfWork, wanted: set[Night]) -> set[Night]:
     return {(rt, day) for rt, day in rows.all()} & wanted
 
 
-# Built once (see sync._ROOM_TYPES: an IN built per call leaves reference cycles behind).
+# Built once (see store/sync.py's _ROOM_TYPES: an IN built per call leaves reference cycles behind).
 _PRESENT = select(inventory.c.room_type_id, inventory.c.night).where(
     inventory.c.room_type_id.in_(bindparam("types", expanding=True)),
     inventory.c.night.in_(bindparam("days", expanding=True)))

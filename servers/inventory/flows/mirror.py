@@ -11,6 +11,7 @@ from sqlalchemy.engine import Row
 from clients.channel_managers import ChannelEvent, HotelAri, Snapshot
 from servers.inventory.flows import changes, sync
 from servers.inventory.flows.changes import ChangeHub
+from servers.inventory.store import sync as sync_store
 from servers.inventory.store.night_rows import MergedNights
 from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.storage.database import UnitOfWork
@@ -44,7 +45,7 @@ class Mirror:
         outcome = sync.SyncOutcome()
         # The cursor first: its lock keeps every other writer of the hotel's nights out meanwhile (bulk.py).
         cursor = await sync.set_cursor(uow, hotel.channel_manager_id, hotel.id, ari.sequence, now, restart)
-        codes = await sync.room_type_ids(uow, hotel.id)
+        codes = await sync_store.room_type_ids(uow, hotel.id)
         snapshots = [(codes[room_type.code], ChannelEvent(f"load-{ari.sequence}-{room_type.code}", ari.hotel_code,
                                                           ari.sequence, now, Snapshot(room_type.code, room_type.nights)))
                      for room_type in ari.room_types if room_type.code in codes]
@@ -60,7 +61,7 @@ class Mirror:
 
     async def room_type_added(self, uow: UnitOfWork, hotel_id: str) -> None:
         """A channel-managed hotel's new room type has no nights yet: load the hotel whole again."""
-        if await sync.forget_cursor(uow, hotel_id):
+        if await sync_store.forget_cursor(uow, hotel_id):
             uow.after_commit(self._gap_seen(hotel_id))
 
     def _gap_seen(self, hotel_id: str):

@@ -15,8 +15,8 @@ from sqlalchemy.engine import Row
 
 from clients.breaker import BreakerOpen
 from clients.channel_managers import ChannelManagerClient, ChannelManagerError, ChannelManagerUnavailable
-from servers.inventory.flows import sync
 from servers.inventory.flows.mirror import Mirror, channel_managed_hotels
+from servers.inventory.store import sync as sync_store
 from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.storage.database import Database
 
@@ -88,14 +88,14 @@ class ChannelPoller:
 
     async def _catch_up(self, hotel: Row, client: ChannelManagerClient) -> int:
         async with self.db.reading() as conn:
-            cursor, loaded = await sync.cursor_of(conn, hotel.channel_manager_id, hotel.id)
+            cursor, loaded = await sync_store.cursor_of(conn, hotel.channel_manager_id, hotel.id)
         if not loaded:  # webhooks may have moved the cursor already: it does not say the nights are there
             cursor = await self._load(hotel, client)
         applied, caught_up = await self._follow(hotel, client, cursor)
         if caught_up:
             # In step with the source just now: search trusts the mirror for the freshness bound.
             async with self.db.unit_of_work() as uow:
-                await sync.mark_polled(uow, hotel.channel_manager_id, hotel.id, self.clock.now())
+                await sync_store.mark_polled(uow, hotel.channel_manager_id, hotel.id, self.clock.now())
                 await uow.commit()
         else:
             log.warning("poll left the hotel behind its channel manager", extra={"hotel_id": hotel.id})

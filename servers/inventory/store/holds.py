@@ -227,7 +227,7 @@ async def reserved_at_channel_manager(conn: AsyncConnection, hotel_id: str) -> d
 
 
 # Built once: it runs with every snapshot applied, and a statement built per call leaves reference
-# cycles for the garbage collector (see sync._ROOM_TYPES).
+# cycles for the garbage collector (see store/sync.py's _ROOM_TYPES).
 _RESERVED_AT_CHANNEL_MANAGER = (
     select(holds.c.room_type_id, holds.c.check_in, holds.c.check_out, holds.c.quantity)
     .select_from(bookings.join(holds, holds.c.id == bookings.c.hold_id))
