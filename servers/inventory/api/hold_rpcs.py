@@ -1,4 +1,4 @@
-"""HoldInventory, ReleaseHold, CommitHold and WatchInventory: proto in, holds.py, proto out."""
+"""HoldInventory, ReleaseHold, CommitHold and WatchInventory: proto in, the hold flow (flows/holds.py) or\nstore/holds.py, proto out."""
 
 from __future__ import annotations
 
@@ -12,12 +12,15 @@ from servers.hotel.nights import Night
 from servers.inventory.api import mapping
 from servers.inventory.domain import MAX_ROOMS_PER_HOLD
 from servers.inventory.flows import changes
-from servers.inventory.flows.holds import HoldWish, Replayed
+from servers.inventory.flows.changes import ChangeHub
+from servers.inventory.flows.holds import HoldBatcher, HoldWish, Replayed
 from servers.inventory.reasons import InventoryReason
 from servers.inventory.store import holds
+from servers.runtime.clock import Clock
 from servers.runtime.errors import ApiError, Code, Violations, require_uuid
 from servers.runtime.protos import read_date, read_duration, timestamp_proto
 from servers.storage.database import UnitOfWork
+from servers.storage.idempotency import Idempotency
 
 SCOPE = "hotelagg.inventory.v1.InventoryService/"
 MIN_TTL = timedelta(seconds=30)
@@ -39,15 +42,13 @@ def _check_hold_id(hold_id: str) -> None:
 
 
 class HoldRpcs:
-    """Mixed into InventoryServicer, which provides db, idempotency, hub, hold_batcher, default_hold_ttl and
-    clock."""
-
-    async def _announce(self, uow: UnitOfWork, hotel_id: str, code: str, currency: str, cause: str,
-                        nights: list[Night]) -> None:
-        if not nights:
-            return
-        await self.hub.record(uow, changes.InventoryChange(hotel_id, code, currency, cause, tuple(nights),
-                                                           self.clock.now()))
+    def __init__(self, idempotency: Idempotency, hub: ChangeHub, hold_batcher: HoldBatcher,
+                 default_hold_ttl: timedelta, clock: Clock) -> None:
+        self.idempotency = idempotency
+        self.hub = hub  # the holds' changes are announced on it; WatchInventory streams from it
+        self.hold_batcher = hold_batcher
+        self.default_hold_ttl = default_hold_ttl
+        self.clock = clock
 
     async def HoldInventory(self, request: pb.HoldInventoryRequest, context) -> pb.HoldInventoryResponse:
         now = self.clock.now()
@@ -97,7 +98,8 @@ class HoldRpcs:
 
     async def _announce_hold(self, uow: UnitOfWork, hold, cause: str, nights: list[Night]) -> str:
         """Publishes the change after commit; returns the hotel's currency."""
-        await self._announce(uow, hold.hotel_id, hold.room_type_code, hold.currency_code, cause, nights)
+        await changes.announce(self.hub, self.clock, uow, hold.hotel_id, hold.room_type_code, hold.currency_code,
+                               cause, nights)
         return hold.currency_code
 
     async def WatchInventory(self, request: pb.WatchInventoryRequest, context):

@@ -9,8 +9,11 @@ from servers.hotel.ids import PARTNER_ID, check_hotel_id, check_room_type_code
 from servers.hotel.reservations import check_reservation
 from servers.inventory.api import mapping
 from servers.inventory.flows import changes, partner_sales
+from servers.inventory.flows.changes import ChangeHub
+from servers.runtime.clock import Clock
 from servers.runtime.errors import Violations
-from servers.storage.database import UnitOfWork
+from servers.storage.database import Database, UnitOfWork
+from servers.storage.idempotency import Idempotency
 
 SCOPE = "hotelagg.inventory.v1.InventoryService/"
 
@@ -32,7 +35,11 @@ def read_sale(request: pb.ApplyPartnerReservationRequest, today) -> partner_sale
 
 
 class PartnerRpcs:
-    """Mixed into InventoryServicer, which provides idempotency, hub and clock."""
+    def __init__(self, db: Database, idempotency: Idempotency, hub: ChangeHub, clock: Clock) -> None:
+        self.db = db  # a replay reads the reservation's current revision
+        self.idempotency = idempotency
+        self.hub = hub
+        self.clock = clock
 
     async def ApplyPartnerReservation(self, request: pb.ApplyPartnerReservationRequest, context
                                       ) -> pb.ApplyPartnerReservationResponse:

@@ -7,9 +7,12 @@ from sqlalchemy import select
 
 from servers.hotel.ids import check_hotel_id
 from servers.inventory.api import channel_events
+from servers.inventory.flows.mirror import Mirror
 from servers.inventory.reasons import InventoryReason
+from servers.runtime.clock import Clock
 from servers.runtime.errors import ApiError, Violations, failed_precondition, not_found
 from servers.storage.database import UnitOfWork
+from servers.storage.idempotency import Idempotency
 from servers.storage.tables import hotels
 
 SCOPE = "hotelagg.inventory.v1.InventoryService/"
@@ -17,7 +20,10 @@ MAX_UPDATES = 1000
 
 
 class SyncRpcs:
-    """Mixed into InventoryServicer, which provides idempotency, mirror and clock."""
+    def __init__(self, idempotency: Idempotency, mirror: Mirror, clock: Clock) -> None:
+        self.idempotency = idempotency
+        self.mirror = mirror
+        self.clock = clock
 
     async def ApplyChannelUpdates(self, request: pb.ApplyChannelUpdatesRequest, context
                                   ) -> pb.ApplyChannelUpdatesResponse:

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from servers.cache.base import CachedNight, NightCache
 from servers.hotel.nights import Night
+from servers.runtime.clock import Clock
 from servers.storage.database import UnitOfWork
 
 log = logging.getLogger("hotelagg.inventory.changes")
@@ -95,6 +96,15 @@ class ChangeHub:
     @property
     def subscriber_count(self) -> int:
         return len(self._subscriptions)
+
+
+async def announce(hub: ChangeHub, clock: Clock, uow: UnitOfWork, hotel_id: str, code: str, currency: str,
+                   cause: str, nights: list[Night]) -> None:
+    """Records a change of a room type's nights made in `uow` (published after commit); nothing when
+    no night moved. The time is read only then: a change is stamped when it is announced."""
+    if not nights:
+        return
+    await hub.record(uow, InventoryChange(hotel_id, code, currency, cause, tuple(nights), clock.now()))
 
 
 def cache_writer(cache: NightCache) -> Callable[[InventoryChange], Awaitable[None]]:
