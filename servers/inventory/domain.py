@@ -75,6 +75,25 @@ class NightsPatch:
         return all(value is None for value in vars(self).values())
 
 
+@dataclass(frozen=True)
+class PartnerSale:
+    """A reservation a partner sold for a direct hotel, at one revision (flows/partner_sales.py records it)."""
+
+    hotel_id: str
+    room_type_code: str
+    partner_id: str
+    reservation_id: str
+    revision: int
+    cancelled: bool
+    check_in: date
+    check_out: date
+    rooms: int
+    guests: int
+    guest_name: str
+    total_minor: int
+    currency_code: str
+
+
 def _check_text(v: Violations, value: str, field: str, limit: int) -> None:
     v.check(bool(value.strip()), field, "required")
     v.check(len(value) <= limit, field, f"at most {limit} characters")

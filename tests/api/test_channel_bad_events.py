@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 
 from clients.channel_managers import parse_event
 from servers.inventory.flows.apply_queue import ApplyQueue, Arrival
-from servers.inventory.flows.mirror import hotel_by_code
+from servers.inventory.store.catalog import hotel_by_code
 from servers.runtime.batching import Ticket
 from servers.storage.tables import webhook_events
-from tests.api.channel_helpers import CODE, HOTEL, NIGHTS, mirrored
+from tests.api.channel_helpers import CODE, NIGHTS, mirrored
 
 TODAY = date.today().isoformat()
 

@@ -1,4 +1,5 @@
-"""HoldInventory, ReleaseHold, CommitHold and WatchInventory: proto in, the hold flow (flows/holds.py) or\nstore/holds.py, proto out."""
+"""HoldInventory, ReleaseHold, CommitHold and WatchInventory: proto in, the hold flow (flows/holds.py)
+or store/holds.py, proto out."""
 
 from __future__ import annotations
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from hotelagg.inventory.v1 import inventory_pb2 as pb
-from sqlalchemy.exc import IntegrityError
 
 from servers.hotel.ids import PARTNER_ID, check_hotel_id, check_room_type_code
 from servers.hotel.reservations import check_reservation
 from servers.inventory.api import mapping
+from servers.inventory.domain import PartnerSale
 from servers.inventory.flows import changes, partner_sales
 from servers.inventory.flows.changes import ChangeHub
+from servers.inventory.store import partner_sales as sale_rows
 from servers.runtime.clock import Clock
 from servers.runtime.errors import Violations
 from servers.storage.database import Database, UnitOfWork
@@ -18,7 +19,7 @@ from servers.storage.idempotency import Idempotency
 SCOPE = "hotelagg.inventory.v1.InventoryService/"
 
 
-def read_sale(request: pb.ApplyPartnerReservationRequest, today) -> partner_sales.PartnerSale:
+def read_sale(request: pb.ApplyPartnerReservationRequest, today) -> PartnerSale:
     v = Violations()
     check_hotel_id(v, request.hotel_id)
     check_room_type_code(v, request.room_type_code)
@@ -28,7 +29,7 @@ def read_sale(request: pb.ApplyPartnerReservationRequest, today) -> partner_sale
     check_in, check_out = reservation.check_in, reservation.check_out
     v.raise_if_any()
     money = request.total_amount
-    return partner_sales.PartnerSale(
+    return PartnerSale(
         request.hotel_id, request.room_type_code, request.partner_id, request.partner_reservation_id,
         request.revision, request.cancelled, check_in, check_out, request.rooms, request.guests,
         request.guest_name, money.amount_minor, money.currency_code)
@@ -50,10 +51,7 @@ class PartnerRpcs:
 
         async def work(uow: UnitOfWork) -> pb.ApplyPartnerReservationResponse:
             ran.append(True)
-            try:
-                outcome = await partner_sales.apply_sale(uow, sale, now)
-            except IntegrityError:
-                raise partner_sales.concurrent_first_revision(sale.reservation_id) from None
+            outcome = await partner_sales.record_sale(uow, sale, now)
             announced = [(changes.EXPIRY, code, nights) for code, nights in outcome.expired]
             announced += [(changes.PARTNER_RESERVATION, code, nights) for code, nights in outcome.changed]
             for cause, code, nights in announced:
@@ -68,7 +66,7 @@ class PartnerRpcs:
                                             pb.ApplyPartnerReservationResponse, work)
         if not ran:  # a replay: a newer revision may have been recorded since, and that is what we hold
             async with self.db.reading_primary() as conn:
-                current = await partner_sales.current(conn, sale)
+                current = await sale_rows.current(conn, sale)
             if current is not None and current.partner_revision > answer.revision:
                 return pb.ApplyPartnerReservationResponse(
                     booking_id=current.id, over_capacity=bool(current.over_capacity),

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from hotelagg.inventory.v1 import inventory_pb2 as pb
-from sqlalchemy import select
 
 from servers.hotel.ids import check_hotel_id
 from servers.inventory.api import channel_events
 from servers.inventory.flows.mirror import Mirror
 from servers.inventory.reasons import InventoryReason
+from servers.inventory.store import catalog
 from servers.runtime.clock import Clock
 from servers.runtime.errors import ApiError, Violations, failed_precondition, not_found
 from servers.storage.database import UnitOfWork
 from servers.storage.idempotency import Idempotency
-from servers.storage.tables import hotels
 
 SCOPE = "hotelagg.inventory.v1.InventoryService/"
 MAX_UPDATES = 1000
@@ -36,7 +35,7 @@ class SyncRpcs:
         v.raise_if_any()
 
         async def work(uow: UnitOfWork) -> pb.ApplyChannelUpdatesResponse:
-            hotel = (await uow.connection.execute(select(hotels).where(hotels.c.id == request.hotel_id))).first()
+            hotel = await catalog.hotel_row(uow.connection, request.hotel_id)
             if hotel is None:
                 raise not_found(InventoryReason.HOTEL_NOT_FOUND, f"hotel {request.hotel_id}", hotel_id=request.hotel_id)
             if hotel.channel_manager_id is None:

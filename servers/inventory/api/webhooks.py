@@ -15,7 +15,8 @@ from aiohttp import web
 
 from clients.channel_managers import header_in_time, parse_event, verify_signature
 from servers.inventory.flows.apply_queue import ApplyQueue
-from servers.inventory.flows.mirror import Mirror, hotel_by_code
+from servers.inventory.flows.mirror import Mirror
+from servers.inventory.store.catalog import hotel_by_code
 from servers.runtime.bodies import BodyRefused, read_body
 from servers.runtime.config import ChannelManagerSettings
 from servers.storage.database import Database

@@ -13,10 +13,9 @@ from __future__ import annotations
 import logging
 from typing import NamedTuple
 
-from sqlalchemy.engine import Row
-
 from clients.channel_managers import ChannelEvent
 from servers.inventory.flows.mirror import Mirror
+from servers.inventory.store.catalog import HotelRow
 from servers.runtime.batching import KeyedRounds, Ticket
 from servers.storage.database import Database
 
@@ -28,7 +27,7 @@ MAX_BATCH = 500
 class Arrival(NamedTuple):
     """One webhook's event, and the hotel it is for (as read when the webhook came in)."""
 
-    hotel: Row
+    hotel: HotelRow
     event: ChannelEvent
 
 
@@ -42,7 +41,7 @@ class ApplyQueue:
         self._rounds: KeyedRounds[str, Arrival, dict] = KeyedRounds(
             self._apply_batch, round_size=MAX_BATCH, name="webhooks")
 
-    async def apply(self, hotel: Row, event: ChannelEvent) -> dict:
+    async def apply(self, hotel: HotelRow, event: ChannelEvent) -> dict:
         """Applies (or records) the event; answers {"status": applied|waiting|duplicate, "last_sequence"}."""
         return await self._rounds.submit(hotel.id, Arrival(hotel, event))
 

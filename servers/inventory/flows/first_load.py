@@ -13,13 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam, select
-
 from clients.channel_managers import ChannelEvent, Delta
 from clients.channel_managers.http import OUR_CHANNEL  # its deltas change nothing in the mirror anyway
+from servers.inventory.store.ari import nights_present
 from servers.inventory.store.night_rows import channel_rows
 from servers.storage.database import UnitOfWork
-from servers.storage.tables import inventory
 
 Night = tuple[int, object]  # (room type id, date)
 
@@ -30,7 +28,7 @@ async def mirrorable(uow: UnitOfWork, codes: dict[str, int], run: list[ChannelEv
     wanted = set(_delta_nights(codes, run))
     if not wanted:
         return run
-    held = await _nights_present(uow, wanted)
+    held = await nights_present(uow, wanted)
     for index, event in enumerate(run):
         room_type_id = codes.get(event.change.room_type_code)
         if room_type_id is None:
@@ -48,16 +46,3 @@ def _delta_nights(codes: dict[str, int], run: list[ChannelEvent]) -> Iterable[Ni
         change = event.change
         if isinstance(change, Delta) and change.channel != OUR_CHANNEL and change.room_type_code in codes:
             yield codes[change.room_type_code], change.date
-
-
-async def _nights_present(uow: UnitOfWork, wanted: set[Night]) -> set[Night]:
-    """Which of the nights have a row: one query over their room types and dates."""
-    params = {"types": sorted({rt for rt, _ in wanted}), "days": sorted({day for _, day in wanted})}
-    rows = await uow.connection.execute(_PRESENT, params)
-    return {(rt, day) for rt, day in rows.all()} & wanted
-
-
-# Built once (see store/sync.py's _ROOM_TYPES: an IN built per call leaves reference cycles behind).
-_PRESENT = select(inventory.c.room_type_id, inventory.c.night).where(
-    inventory.c.room_type_id.in_(bindparam("types", expanding=True)),
-    inventory.c.night.in_(bindparam("days", expanding=True)))

@@ -5,17 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.engine import Row
-
 from clients.channel_managers import ChannelEvent, HotelAri, Snapshot
 from servers.inventory.flows import changes, sync
 from servers.inventory.flows.changes import ChangeHub
 from servers.inventory.store import sync as sync_store
+from servers.inventory.store.catalog import HotelRow
 from servers.inventory.store.night_rows import MergedNights
 from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.storage.database import UnitOfWork
-from servers.storage.tables import hotels
 
 
 class Mirror:
@@ -25,7 +22,7 @@ class Mirror:
         # Set by the poller: asks for a poll of a hotel at once (a sequence gap was seen).
         self.on_gap: Callable[[str], None] = lambda hotel_id: None
 
-    async def apply(self, uow: UnitOfWork, hotel: Row, events: list[ChannelEvent]) -> sync.SyncOutcome:
+    async def apply(self, uow: UnitOfWork, hotel: HotelRow, events: list[ChannelEvent]) -> sync.SyncOutcome:
         now = self.clock.now()
         outcome = await sync.apply_events(uow, hotel.channel_manager_id, hotel.id, events, now)
         self._announce(uow, hotel, outcome, now)
@@ -36,7 +33,7 @@ class Mirror:
             uow.after_commit(self._gap_seen(hotel.id))
         return outcome
 
-    async def load(self, uow: UnitOfWork, hotel: Row, ari: HotelAri, restart: bool = False) -> sync.SyncOutcome:
+    async def load(self, uow: UnitOfWork, hotel: HotelRow, ari: HotelAri, restart: bool = False) -> sync.SyncOutcome:
         """A full ARI read: every night as a snapshot at the sequence the read included.
 
         `restart`: the source's sequence went back, so the read replaces nights whatever their sequence.
@@ -70,7 +67,7 @@ class Mirror:
 
         return request_poll
 
-    def _announce(self, uow: UnitOfWork, hotel: Row, outcome: sync.SyncOutcome, now: datetime) -> None:
+    def _announce(self, uow: UnitOfWork, hotel: HotelRow, outcome: sync.SyncOutcome, now: datetime) -> None:
         for code, nights in outcome.changed.items():
             if nights:
                 # A bulk merge's nights are in order already, and stay rows until someone reads them.
@@ -79,13 +76,3 @@ class Mirror:
                                                  ordered, now)
                 uow.after_commit(lambda change=change: self.hub.publish(change))
 
-
-async def hotel_by_code(conn, channel_manager_id: str, hotel_code: str) -> Row | None:
-    query = select(hotels).where(hotels.c.channel_manager_id == channel_manager_id,
-                                 hotels.c.channel_manager_hotel_code == hotel_code)
-    return (await conn.execute(query)).first()
-
-
-async def channel_managed_hotels(conn) -> list[Row]:
-    query = select(hotels).where(hotels.c.channel_manager_id.is_not(None)).order_by(hotels.c.id)
-    return list((await conn.execute(query)).all())

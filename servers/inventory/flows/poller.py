@@ -11,12 +11,11 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from sqlalchemy.engine import Row
-
 from clients.breaker import BreakerOpen
 from clients.channel_managers import ChannelManagerClient, ChannelManagerError, ChannelManagerUnavailable
-from servers.inventory.flows.mirror import Mirror, channel_managed_hotels
+from servers.inventory.flows.mirror import Mirror
 from servers.inventory.store import sync as sync_store
+from servers.inventory.store.catalog import HotelRow, channel_managed_hotels
 from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.storage.database import Database
 
@@ -69,11 +68,11 @@ class ChannelPoller:
             applied += await self.poll_hotel(hotel)
         return applied
 
-    async def _hotels(self) -> list[Row]:
+    async def _hotels(self) -> list[HotelRow]:
         async with self.db.reading() as conn:
             return [h for h in await channel_managed_hotels(conn) if h.channel_manager_id in self.clients]
 
-    async def poll_hotel(self, hotel: Row) -> int:
+    async def poll_hotel(self, hotel: HotelRow) -> int:
         lock = self._locks.setdefault(hotel.id, asyncio.Lock())
         async with lock:
             try:
@@ -86,7 +85,7 @@ class ChannelPoller:
                 log.exception("poll of a hotel failed; the others go on", extra={"hotel_id": hotel.id})
             return 0
 
-    async def _catch_up(self, hotel: Row, client: ChannelManagerClient) -> int:
+    async def _catch_up(self, hotel: HotelRow, client: ChannelManagerClient) -> int:
         async with self.db.reading() as conn:
             cursor, loaded = await sync_store.cursor_of(conn, hotel.channel_manager_id, hotel.id)
         if not loaded:  # webhooks may have moved the cursor already: it does not say the nights are there
@@ -101,7 +100,7 @@ class ChannelPoller:
             log.warning("poll left the hotel behind its channel manager", extra={"hotel_id": hotel.id})
         return applied
 
-    async def _follow(self, hotel: Row, client: ChannelManagerClient, cursor: int) -> tuple[int, bool]:
+    async def _follow(self, hotel: HotelRow, client: ChannelManagerClient, cursor: int) -> tuple[int, bool]:
         """Applies the feed after `cursor`; returns how many events, and whether it reached the latest."""
         applied = 0
         while True:
@@ -129,7 +128,7 @@ class ChannelPoller:
                 return applied, False
             cursor = last
 
-    async def _reload_past_unreadable(self, hotel: Row, client: ChannelManagerClient, cursor: int,
+    async def _reload_past_unreadable(self, hotel: HotelRow, client: ChannelManagerClient, cursor: int,
                                       problem: str) -> tuple[int, bool]:
         """An event no mirror can hold would block the feed for good: its hotel's absolute ARI, read
         now, holds whatever it meant to change, so the hotel is loaded whole past it."""
@@ -138,7 +137,7 @@ class ChannelPoller:
         reloaded = await self._load(hotel, client)
         return reloaded, reloaded > cursor
 
-    async def _load(self, hotel: Row, client: ChannelManagerClient, restart: bool = False) -> int:
+    async def _load(self, hotel: HotelRow, client: ChannelManagerClient, restart: bool = False) -> int:
         start = self.clock.now().astimezone().date()  # the machine's local date, as the load always took
         ari = await client.availability(hotel.channel_manager_hotel_code, start, start + timedelta(days=LOAD_NIGHTS))
         async with self.db.unit_of_work() as uow:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -167,3 +167,16 @@ async def availability(
         types = list((await conn.execute(query)).all())
     nights = await load_nights(conn, [t.id for t in types], start, end)
     return currency, [(t, nights[t.id]) for t in types]
+
+
+async def nights_present(uow: UnitOfWork, wanted: set[tuple[int, object]]) -> set[tuple[int, object]]:
+    """Which of the (room type id, night) keys have a row: one query over their room types and dates."""
+    params = {"types": sorted({rt for rt, _ in wanted}), "days": sorted({day for _, day in wanted})}
+    rows = await uow.connection.execute(_PRESENT, params)
+    return {(rt, day) for rt, day in rows.all()} & wanted
+
+
+# Built once (see store/sync.py's _ROOM_TYPES: an IN built per call leaves reference cycles behind).
+_PRESENT = select(inventory.c.room_type_id, inventory.c.night).where(
+    inventory.c.room_type_id.in_(bindparam("types", expanding=True)),
+    inventory.c.night.in_(bindparam("days", expanding=True)))

@@ -17,6 +17,9 @@ from servers.runtime.errors import already_exists, not_found
 from servers.storage.database import UnitOfWork
 from servers.storage.tables import hotels, room_types
 
+# A hotels row as select(hotels) reads it: what the mirror, the poller and the webhook receiver pass around.
+HotelRow = Row
+
 
 class HotelRecord(NamedTuple):
     hotel: Row
@@ -100,3 +103,18 @@ async def _room_types_of(conn: AsyncConnection, hotel_ids: list[str]) -> dict[st
     for row in (await conn.execute(query)).all():
         grouped.setdefault(row.hotel_id, []).append(row)
     return grouped
+
+
+async def hotel_row(conn, hotel_id: str) -> HotelRow | None:
+    return (await conn.execute(select(hotels).where(hotels.c.id == hotel_id))).first()
+
+
+async def hotel_by_code(conn, channel_manager_id: str, hotel_code: str) -> HotelRow | None:
+    query = select(hotels).where(hotels.c.channel_manager_id == channel_manager_id,
+                                 hotels.c.channel_manager_hotel_code == hotel_code)
+    return (await conn.execute(query)).first()
+
+
+async def channel_managed_hotels(conn) -> list[HotelRow]:
+    query = select(hotels).where(hotels.c.channel_manager_id.is_not(None)).order_by(hotels.c.id)
+    return list((await conn.execute(query)).all())
