@@ -9,6 +9,11 @@
 - The sellable rule (`available - held`, never below 0) is written once, in servers/hotel/nights.py;
   the SQL guard on table columns (`inventory.c.available - inventory.c.held >= n`) is its form in
   statements and is not counted.
+- Inventory is in layers (servers/inventory/): api/ (gRPC, protos, the webhook receiver) on flows/ (what
+  happens) on store/ (the SQL), with its pure rules (domain.py, reasons.py) at the package root. No
+  layer imports one above it; flows hold neither SQL (sqlalchemy) nor protos or grpc; the store no
+  protos or grpc; the api no SQL: it reads and writes through the store; the root none of the layers.
+  These count every import statement, typing-only ones too: a layer's types are part of its plan.
 - No import cycle among servers' modules through module-level imports. Imports inside functions are
   left out: the composition root's (servers/bootstrap.py) are held by test_composition.py, which
   walks them too. Imports under `if TYPE_CHECKING:` never run: left out too.
@@ -122,6 +127,30 @@ def domain_trespasses(known: dict[str, Module]) -> list[str]:
             if any(_is(i.module, banned) for banned in TRANSPORT_AND_STORAGE)]
 
 
+INVENTORY = "servers.inventory"
+PROTOS = ("grpc", "hotelagg")  # the transport and the generated protos (import root: generated/)
+# What each layer of inventory may not import; its root modules (the pure rules) take none of them.
+LAYER_BANS = {
+    "api": ("sqlalchemy",),
+    "flows": (*PROTOS, "sqlalchemy", f"{INVENTORY}.api"),
+    "store": (*PROTOS, f"{INVENTORY}.api", f"{INVENTORY}.flows"),
+}
+ROOT_BANS = (*PROTOS, "sqlalchemy", f"{INVENTORY}.api", f"{INVENTORY}.flows", f"{INVENTORY}.store")
+
+
+def _inventory_bans(module: str) -> tuple[str, ...]:
+    """What `module` of servers/inventory may not import: its layer's bans, or the root's."""
+    layer = module.split(".")[2]
+    return LAYER_BANS.get(layer, ROOT_BANS)
+
+
+def layer_trespasses(known: dict[str, Module]) -> list[str]:
+    return [f"{name}:{i.line} imports {i.module}"
+            for name, module in known.items() if _is(name, INVENTORY) and name != INVENTORY
+            for i in imports(name, module, known)
+            if any(_is(i.module, banned) for banned in _inventory_bans(name))]
+
+
 def _attribute_named(node: ast.AST, attribute: str) -> bool:
     return isinstance(node, ast.Attribute) and node.attr == attribute
 
@@ -200,6 +229,44 @@ def test_each_check_fails_on_the_layering_it_forbids():
     assert domain_trespasses(BROKEN) == ["servers.hotel.stays:1 imports grpc",
                                          "servers.search.domain:1 imports sqlalchemy"]
     assert sellable_rules(BROKEN) == {"servers.search.domain": [4]}
+
+
+def test_inventory_layers_import_only_downwards():
+    known = modules()
+    layers = {name.split(".")[2] for name in known if _is(name, INVENTORY) and name.count(".") == 3}
+    assert set(LAYER_BANS) <= layers, "servers/inventory/api, flows and store, each with modules"
+    assert layer_trespasses(known) == []
+
+
+# Each layer rule broken once, on a made-up servers/inventory.
+BROKEN_LAYERS = {
+    "servers": Module("", is_package=True),
+    "servers.inventory": Module("", is_package=True),
+    "servers.inventory.domain": Module("from servers.inventory.store import holds\n"),
+    "servers.inventory.api": Module("", is_package=True),
+    "servers.inventory.api.servicer": Module("import grpc\nfrom ..store import holds\nfrom ..flows import holds\n"
+                                             "from sqlalchemy import select\n"),
+    "servers.inventory.flows": Module("", is_package=True),
+    "servers.inventory.flows.holds": Module("from typing import TYPE_CHECKING\nfrom ..store import holds\n"
+                                            "if TYPE_CHECKING:\n    from hotelagg.inventory.v1 import inventory_pb2\n"
+                                            "def later():\n    from servers.inventory.api import mapping\n"
+                                            "from sqlalchemy.engine import Row\n"),
+    "servers.inventory.store": Module("", is_package=True),
+    "servers.inventory.store.holds": Module("import sqlalchemy\nfrom servers.inventory.flows.holds import X\n"
+                                            "from grpc import StatusCode\nfrom servers.inventory import domain\n"),
+}
+
+
+def test_each_layer_rule_fails_on_the_import_it_forbids():
+    assert layer_trespasses(BROKEN_LAYERS) == [
+        "servers.inventory.domain:1 imports servers.inventory.store.holds",
+        "servers.inventory.api.servicer:4 imports sqlalchemy",
+        "servers.inventory.flows.holds:4 imports hotelagg.inventory.v1",
+        "servers.inventory.flows.holds:6 imports servers.inventory.api",
+        "servers.inventory.flows.holds:7 imports sqlalchemy.engine",
+        "servers.inventory.store.holds:2 imports servers.inventory.flows.holds",
+        "servers.inventory.store.holds:3 imports grpc",
+    ]
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
