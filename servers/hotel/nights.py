@@ -13,8 +13,8 @@ def sellable(available: int, held: int) -> int:
 
     Every place Python computes it calls this (Night.sellable, the search cache's rows, the ARI sent to
     partners, search's database read, the ledger's partner sales). In SQL statements the same rule is
-    the guard `inventory.c.available - inventory.c.held >= n` (inventory's hold_store.py takes holds
-    under it; partner_sales.py takes free rooms first with the same difference): a database guard,
+    the guard `inventory.c.available - inventory.c.held >= n` (inventory's store/hold_batch.py takes holds
+    under it; store/partner_sales.py takes free rooms first with the same difference): a database guard,
     checked under the row lock, where a value Python read earlier may already be stale.
     """
     return max(available - held, 0)

@@ -189,7 +189,7 @@ def free_rooms(rooms: Any, oversold: Any, least: Callable[[Any, Any], Any] = min
 
 def holds_ended(night: Night, rooms: int) -> Night:
     """The night once `rooms` of its held rooms are given back unsold (a hold released or expired):
-    free_rooms's rule, as holds.py applies it in SQL."""
+    free_rooms's rule, as store/holds.py applies it in SQL."""
     freed = free_rooms(rooms, night.oversold)
     return replace(night, held=night.held - rooms, available=night.available - freed.absorbed,
                    oversold=night.oversold - freed.absorbed)

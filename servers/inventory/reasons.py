@@ -14,7 +14,7 @@ class InventoryReason(enum.StrEnum):
     NOT_CHANNEL_MANAGED = "NOT_CHANNEL_MANAGED"
     ROOMS_IN_USE = "ROOMS_IN_USE"
     RESTRICTION_CONFLICT = "RESTRICTION_CONFLICT"
-    # bookings partners sell (partner_sales.py)
+    # bookings partners sell (flows/partner_sales.py)
     CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
     NO_INVENTORY = "NO_INVENTORY"
     OVERBOOKING_LIMIT_EXCEEDED = "OVERBOOKING_LIMIT_EXCEEDED"

@@ -1,4 +1,4 @@
-"""Snapshots merged on PostgreSQL (servers/inventory/bulk.py): in chunks pipelined on one connection, in
+"""Snapshots merged on PostgreSQL (servers/inventory/store/bulk.py): in chunks pipelined on one connection, in
 one transaction — stale nights left alone, a night given twice applied once, a failure undoing it all."""
 
 from __future__ import annotations

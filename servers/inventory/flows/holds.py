@@ -5,7 +5,7 @@ commit per hold caps a hot room-night at one fsync per hold. Here the holds that
 transaction runs go into the next one together (runtime/batching.py's keyed rounds, keyed by hotel
 and room type): each is still decided on its own, in arrival order and all nights or none (a refused
 hold changes nothing and does not disturb the others), and the database still guards every night with
-`available - held >= n` for what the batch takes (hold_store.py). A hold that arrives alone goes alone,
+`available - held >= n` for what the batch takes (store/hold_batch.py). A hold that arrives alone goes alone,
 as soon as it arrives: batching never adds waiting.
 
 Idempotency lives in the batch's transaction: the keys are locked and read with the nights, and each

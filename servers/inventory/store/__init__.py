@@ -1,0 +1,1 @@
+"""Inventory's SQL: statements over servers/storage's tables; no protos, no grpc, nothing of flows or api."""

@@ -1,6 +1,6 @@
 """The SQL of placing a batch of holds: their rows, and their rooms taken off the nights in one statement.
 
-The batch (hold_batcher.py) decided on nights it read; the database still has the last word: every
+The batch (flows/holds.py) decided on nights it read; the database still has the last word: every
 night is taken only where `available - held >= n` for what the whole batch takes of it, so a writer
 that moved a night since the read makes the statement touch fewer rows, and the batch is decided
 again (NightsMoved) instead of overselling.

@@ -1,6 +1,6 @@
 """Holds (SQL side): reading a stay, releasing, committing and reclaiming expired holds.
 
-Placing holds is hold_batcher.py's (its SQL in hold_store.py): every night of a stay in one transaction,
+Placing holds is flows/holds.py's (its SQL in hold_batch.py): every night of a stay in one transaction,
 all or none, guarded by the database (`available - held >= n`).
 """
 
