@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, case, delete, select, update
 from sqlalchemy.engine import Row
@@ -154,7 +154,7 @@ async def move_available(uow: UnitOfWork, moves: list[dict], now: datetime) -> N
     await uow.connection.execute(statement, moves)
 
 
-async def nights_of(uow: UnitOfWork, keys: Iterable[tuple[int, date]]) -> dict[int, list[Night]]:
+async def nights_of(uow: UnitOfWork, keys: Iterable[tuple[int, object]]) -> dict[int, list[Night]]:
     """The nights of (room type id, night) keys as they are now, per room type (one query per room type)."""
     per_type: dict[int, list] = defaultdict(list)
     for room_type_id, day in keys:
