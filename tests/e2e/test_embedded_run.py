@@ -20,8 +20,11 @@ GRACE_SECONDS = 3
 
 
 def start_run(workdir) -> ServerProcess:
+    """`python -m servers run` with its database and its sandboxes' logs in `workdir` (not the shared var/,
+    where runs on other pytest-xdist workers would write into the same files)."""
     port = free_port()
     env = clean_env(database_url=f"sqlite+aiosqlite:///{workdir / 'hotelagg.db'}", port=str(port),
+                    sandbox_log_dir=str(workdir),
                     shutdown_grace_seconds=str(GRACE_SECONDS), webhook_port=str(free_port()),
                     sandbox_port=str(free_port()), sandbox_payments_port=str(free_port()),
                     sandbox_json_partner_port=str(free_port()), sandbox_ota_partner_port=str(free_port()))
