@@ -87,6 +87,7 @@ async def _broker(command: str) -> None:
         await asyncio.to_thread(subprocess.run, [ctl, "-q", "await_startup"], capture_output=True, timeout=120)
 
 
+@pytest.mark.restarts_rabbitmq
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_rabbitmq_restarted_mid_burst_loses_nothing_and_applies_nothing_twice(db, stack):
     async with partner_rig(db, stack, rpm=120) as rig:
