@@ -17,6 +17,9 @@ from tests.e2e.process import ServerProcess, clean_env, free_port
 SERVICES = ["hotelagg.inventory.v1.InventoryService", "hotelagg.search.v1.SearchService",
             "hotelagg.booking.v1.BookingService", "hotelagg.partner.v1.PartnerService"]
 GRACE_SECONDS = 3
+# One worker takes the module (make test's --dist loadgroup), so the `embedded` run starts once, not on
+# every worker that gets one of its tests (10 s each under load).
+pytestmark = pytest.mark.xdist_group("embedded-run")
 
 
 def start_run(workdir) -> ServerProcess:
