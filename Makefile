@@ -13,6 +13,8 @@ PYTHON = $(VENV)/bin/python
 STAMP = $(VENV)/.installed
 # Most of the suite waits (real processes started and killed, servers, sandboxes), so workers pay even on
 # two cores. loadgroup: tests marked xdist_group("...") share one worker, the rest go wherever one is free.
+# On 2 cores shared with other work (load 4-8): serial 775 s, -n 3 563 s and 377 s; -n 4 430 s but with
+# three timing-bound tests failing (a SIGTERM past its grace period, a convergence bound), so 3.
 # PYTEST_ARGS replaces the whole default, workers included: `make test PYTEST_ARGS=-q` runs serially.
 PYTEST_WORKERS ?= -n 3 --dist loadgroup
 PYTEST_ARGS ?= -q -rfE $(PYTEST_WORKERS)
