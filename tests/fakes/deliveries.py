@@ -126,8 +126,8 @@ class FakeDeliveries:
             row = self.rows.get(delivery_id)
             if row is None:
                 continue
-            closed = dict(attempt_count=row.attempt_count + 1, lease_until=None,
-                          requests_sent=row.requests_sent + requests, updated_at=now)
+            closed: dict[str, Any] = {"attempt_count": row.attempt_count + 1, "lease_until": None,
+                                      "requests_sent": row.requests_sent + requests, "updated_at": now}
             if row.version == leased.version:
                 closed.update(status=DELIVERED, delivered_at=now, next_attempt_at=None, last_error=None)
                 delivered.add(delivery_id)

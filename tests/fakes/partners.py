@@ -85,6 +85,7 @@ class FakeRateLimiter:
     """Free slots unless a test planned waits for a key (each acquire takes the next planned one)."""
 
     asked: list[Acquired] = field(default_factory=list)
+    waited: asyncio.Event = field(default_factory=asyncio.Event)  # set once it answered "not yet"
     _waits: dict[str, list[float]] = field(default_factory=dict)
 
     def plan_waits(self, key: str, *waits: float) -> None:
@@ -94,6 +95,8 @@ class FakeRateLimiter:
         planned = self._waits.get(key)
         wait = planned.pop(0) if planned else 0.0
         self.asked.append(Acquired(key, interval, burst, cost, wait))
+        if wait:
+            self.waited.set()
         return wait
 
     async def close(self) -> None:
