@@ -4,6 +4,7 @@ A change widens the open delivery's window of nights and bumps its version; a wo
 the window's ARI as it is now, sends it, and marks it delivered only if no change came in meanwhile
 (same version). So a burst of changes becomes one request, and what a partner receives last is never
 older than what we have.
+The worker reaches these through the Deliveries repository (delivery_rounds.py; on SQL, delivery_store.py).
 """
 
 from __future__ import annotations

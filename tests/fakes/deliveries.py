@@ -25,10 +25,10 @@ class DeliveryRecord:
     hotel_id: str
     status: str
     idempotency_key: str
+    window_start: date  # nullable in the table, but every delivery is opened with its window
+    window_end: date
     created_at: datetime
     updated_at: datetime
-    window_start: date | None = None
-    window_end: date | None = None
     attempt_count: int = 0
     change_count: int = 0
     lease_until: datetime | None = None
@@ -91,7 +91,7 @@ class FakeDeliveries:
         self.rows[record.id] = record
         return record
 
-    def set(self, delivery_id: str, **values: Any) -> DeliveryRecord:
+    def write(self, delivery_id: str, **values: Any) -> DeliveryRecord:
         """A test's direct write (like api tests' set_delivery): e.g. parked by an operator, a lease left by a crash."""
         return self.put(dataclasses.replace(self.rows[delivery_id], **values))
 
@@ -134,7 +134,7 @@ class FakeDeliveries:
             self.put(dataclasses.replace(row, **closed))  # changed on the wire: open, leased to nobody
         for delivery_id, at in released.items():
             if delivery_id in self.rows:
-                self.set(delivery_id, lease_until=None, next_attempt_at=at, updated_at=now)
+                self.write(delivery_id, lease_until=None, next_attempt_at=at, updated_at=now)
         return delivered
 
     async def record_failure(self, delivery_id: str, status: str, error: str, retry_at: datetime | None,
@@ -146,7 +146,7 @@ class FakeDeliveries:
         row = self.rows.get(delivery_id)
         if row is None:
             return
-        self.set(delivery_id, status=status, last_error=error, next_attempt_at=retry_at, lease_until=None,
+        self.write(delivery_id, status=status, last_error=error, next_attempt_at=retry_at, lease_until=None,
                  updated_at=now, attempt_count=row.attempt_count + (1 if attempt else 0))
 
     async def send_later(self, bus: Any, delivery_id: str, partner_id: str, hotel_id: str, seconds: float,
@@ -155,8 +155,9 @@ class FakeDeliveries:
         if leased and error is not None:
             self._failed(delivery_id, RETRYING, error, retry_at, now, attempt=False)
         elif leased and delivery_id in self.rows:
-            self.set(delivery_id, lease_until=None, next_attempt_at=retry_at, updated_at=now)
-        await announce(None, bus, delivery_id, partner_id, hotel_id, delay_seconds=seconds)
+            self.write(delivery_id, lease_until=None, next_attempt_at=retry_at, updated_at=now)
+        # No transaction here: the fake bus keeps the message as it is told (the uow only reaches its enqueue).
+        await announce(None, bus, delivery_id, partner_id, hotel_id, delay_seconds=seconds)  # type: ignore[arg-type]
 
     async def partner(self, partner_id: str) -> PartnerRecord:
         partner = self.partners.get(partner_id)
@@ -168,7 +169,7 @@ class FakeDeliveries:
                            now: datetime) -> list[tuple[str, str]]:
         to_send = []
         for partner_id in partner_ids:
-            row = self._open(partner_id, hotel_id)
+            row = self.open_for(partner_id, hotel_id)
             if row is None:
                 row = self.put(DeliveryRecord(
                     id=str(uuid.uuid4()), partner_id=partner_id, hotel_id=hotel_id, status=PENDING,
@@ -176,10 +177,10 @@ class FakeDeliveries:
                     window_end=end, change_count=changes))
                 to_send.append((row.id, partner_id))
                 continue
-            row = self.set(row.id, change_count=row.change_count + changes, window_start=min(row.window_start, start),
+            row = self.write(row.id, change_count=row.change_count + changes, window_start=min(row.window_start, start),
                            window_end=max(row.window_end, end), version=row.version + 1, updated_at=now)
             if row.status == PARKED:  # a fresh change is a fresh reason to try
-                self.set(row.id, status=PENDING, attempt_count=0, next_attempt_at=None, version=row.version + 1,
+                self.write(row.id, status=PENDING, attempt_count=0, next_attempt_at=None, version=row.version + 1,
                          updated_at=now)
                 to_send.append((row.id, partner_id))
         return to_send
@@ -190,6 +191,7 @@ class FakeDeliveries:
             raise not_found(PartnerReason.DELIVERY_NOT_FOUND, f"delivery {delivery_id}", delivery_id=delivery_id)
         return row
 
-    def _open(self, partner_id: str, hotel_id: str) -> DeliveryRecord | None:
+    def open_for(self, partner_id: str, hotel_id: str) -> DeliveryRecord | None:
+        """The one open delivery of the partner for the hotel, if any (deliveries.open_for)."""
         return next((row for row in self.rows.values() if row.partner_id == partner_id
                      and row.hotel_id == hotel_id and row.status in OPEN), None)

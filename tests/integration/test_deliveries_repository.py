@@ -73,7 +73,7 @@ async def deliveries(request) -> AsyncIterator:
 async def _force(repository, delivery_id: str, **values) -> None:
     """A write no flow makes (an operator's park, a lease left by a crashed worker), as the api tests' set_delivery."""
     if isinstance(repository, FakeDeliveries):
-        repository.set(delivery_id, **values)
+        repository.write(delivery_id, **values)
         return
     async with repository.db.unit_of_work() as uow:
         await uow.connection.execute(update(deliveries_table).where(deliveries_table.c.id == delivery_id)

@@ -40,7 +40,7 @@ class World:
         """A change of nights first..last of the hotel, merged into the partner's open delivery; its id."""
         await self.deliveries.merge_change([partner], hotel, NIGHT + timedelta(days=first),
                                            NIGHT + timedelta(days=last + 1), 1, self.clock.now())
-        return self.deliveries._open(partner, hotel).id
+        return self.deliveries.open_for(partner, hotel).id
 
     async def send(self, delivery_id: str, attempt: int = 1):
         """The bus hands the worker a message for the delivery: its outcome (None, or what it raised)."""
@@ -181,7 +181,7 @@ async def test_our_own_rate_waits_a_short_while_in_process_and_delays_a_long_one
 
 async def test_a_delivery_another_worker_holds_is_looked_at_again_once_its_lease_runs_out(world):
     delivery_id = await world.change(HOTELS[0])
-    world.deliveries.set(delivery_id, lease_until=NOW + timedelta(seconds=10))  # another worker's
+    world.deliveries.write(delivery_id, lease_until=NOW + timedelta(seconds=10))  # another worker's
     assert await world.send(delivery_id) is None
     [message] = world.bus.queued
     assert message.delay_seconds == pytest.approx(10.05)
