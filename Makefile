@@ -11,7 +11,13 @@ PY ?= python3
 VENV = .venv
 PYTHON = $(VENV)/bin/python
 STAMP = $(VENV)/.installed
-PYTEST_ARGS ?= -q
+# Most of the suite waits (real processes started and killed, servers, sandboxes), so workers pay even on
+# two cores. loadgroup: tests marked xdist_group("...") share one worker, the rest go wherever one is free.
+# On 2 cores shared with other work (load 4-8): serial 775 s, -n 3 563 s and 377 s; -n 4 430 s but with
+# three timing-bound tests failing (a SIGTERM past its grace period, a convergence bound), so 3.
+# PYTEST_ARGS replaces the whole default, workers included: `make test PYTEST_ARGS=-q` runs serially.
+PYTEST_WORKERS ?= -n 3 --dist loadgroup
+PYTEST_ARGS ?= -q -rfE $(PYTEST_WORKERS)
 ARGS ?=
 
 BUF_VERSION = 1.75.0
@@ -73,7 +79,7 @@ lint: $(BUF) ## buf lint + buf format check of protos/
 breaking: $(BUF) ## buf breaking against the local branch main
 	$(BUF) breaking --against '.git#branch=main'
 
-test: venv check-generated ## run pytest (PYTEST_ARGS, default -q)
+test: venv check-generated ## run pytest (PYTEST_ARGS, default -q -rfE on PYTEST_WORKERS workers)
 	@echo "$(PYTHON) -m pytest $(PYTEST_ARGS)"; \
 	rc=0; $(PYTHON) -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5); that must never happen" >&2; fi; \

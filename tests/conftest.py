@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import grpc
 import pytest
@@ -20,7 +20,7 @@ from servers.runtime.server import RunningServer
 from servers.storage.database import Database
 from servers.storage.migrate import upgrade
 from servers.storage.tables import metadata
-from tests.services import AMQP_URL, POSTGRES_ADMIN_URL, REDIS_URL, missing, port_open
+from tests.services import AMQP_URL, POSTGRES_ADMIN_URL, REDIS_URL, broker_turn, missing, port_open
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -114,7 +114,7 @@ async def redis_client() -> AsyncIterator[object]:
 
 
 @pytest.fixture(scope="session")
-def amqp_url() -> str:
+def rabbitmq_vhost() -> str:
     """A RabbitMQ vhost of this session's own (deleted at the end), or / when rabbitmqctl is absent."""
     if not port_open(AMQP_URL, 5672):
         missing("RabbitMQ", AMQP_URL)
@@ -129,6 +129,16 @@ def amqp_url() -> str:
     subprocess.run([ctl, "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True, timeout=60)
     yield AMQP_URL.rstrip("/") + "/" + vhost
     subprocess.run([ctl, "-q", "delete_vhost", vhost], timeout=60)
+
+
+@pytest.fixture
+def amqp_url(rabbitmq_vhost: str, request, tmp_path_factory) -> Iterator[str]:
+    """The session's vhost, for one test that shares the broker with the other workers' tests; a test
+    marked `restarts_rabbitmq` (it stops the broker itself) has it alone."""
+    basetemp = tmp_path_factory.getbasetemp()
+    run_dir = basetemp.parent if os.environ.get("PYTEST_XDIST_WORKER") else basetemp  # shared by the workers
+    with broker_turn(run_dir, alone=request.node.get_closest_marker("restarts_rabbitmq") is not None):
+        yield rabbitmq_vhost
 
 
 @pytest.fixture

@@ -6,8 +6,12 @@ the service does not answer; without it (a laptop) such a test is skipped.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -37,3 +41,16 @@ def port_open(url: str, default_port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+@contextmanager
+def broker_turn(run_dir: Path, alone: bool) -> Iterator[None]:
+    """Holds RabbitMQ for one test against the other pytest-xdist workers of this run (a lock file in
+    `run_dir`, which they share): shared for a test that only uses its vhost, exclusive for one that
+    stops the whole broker, which would break the connections of every test running beside it."""
+    with open(run_dir / "rabbitmq.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

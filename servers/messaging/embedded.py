@@ -116,8 +116,11 @@ class EmbeddedBus(Bus):
         self._wake.set()  # room for more, and the next message of that key may now run
 
     async def _sleep(self) -> None:
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that arrives while the
+        # wake-up is being set (a handler finishing as stop() cancels us), and the loop then never ends.
         try:
-            await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+            async with asyncio.timeout(self._poll_interval):
+                await self._wake.wait()
         except TimeoutError:
             pass
 

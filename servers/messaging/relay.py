@@ -54,8 +54,9 @@ class Relay:
             except Exception:  # noqa: BLE001 - database or broker away: the next cycle retries
                 log.exception("outbox relay cycle failed")
             if relayed < self._batch:
-                try:
-                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+                try:  # asyncio.timeout: 3.11's wait_for can swallow stop()'s cancel (see EmbeddedBus._sleep)
+                    async with asyncio.timeout(self._poll_interval):
+                        await self._wake.wait()
                 except TimeoutError:
                     pass
 

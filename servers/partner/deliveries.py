@@ -4,18 +4,19 @@ A change widens the open delivery's window of nights and bumps its version; a wo
 the window's ARI as it is now, sends it, and marks it delivered only if no change came in meanwhile
 (same version). So a burst of changes becomes one request, and what a partner receives last is never
 older than what we have.
+The worker reaches these through the Deliveries repository (delivery_rounds.py; on SQL, delivery_store.py).
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, desc, literal, or_, select, text, union_all, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from servers.partner.delivery_rounds import Round
 from servers.partner.domain import DELIVERED, OPEN, PARKED, PENDING, RETRYING
 from servers.partner.reasons import PartnerReason
 from servers.runtime.errors import not_found
@@ -23,16 +24,6 @@ from servers.storage.database import Database, UnitOfWork
 from servers.storage.tables import OPEN_DELIVERY, deliveries, hotels, inventory, listings
 from servers.storage.types import UtcDateTime
 from servers.storage.upsert import insert_on_conflict
-
-
-@dataclass(frozen=True)
-class Round:
-    """Several deliveries leased at once, with what to send for each."""
-
-    leased: dict[str, Row]  # delivery id → its row, now leased to us
-    ari: dict[str, list[Row]]  # delivery id → its window's nights, by property, room, night
-    # Delivery id → seconds until another worker's lease on it runs out. Ids in neither: nothing to send.
-    busy_for: dict[str, float]
 
 
 async def partners_listing(conn: AsyncConnection, hotel_id: str) -> list[str]:

@@ -28,9 +28,10 @@ from sqlalchemy.engine import Row
 from clients.partners import PartnerRateLimited, PartnerRejected
 from servers.messaging.bus import Bus, Permanent, describe
 from servers.messaging.outbox import Message
-from servers.partner import deliveries, store
+from servers.partner.delivery_rounds import Deliveries
+from servers.partner.delivery_store import SqlDeliveries
 from servers.partner.domain import PARKED, RETRYING
-from servers.partner.outbound import PartnerClients, announce, ari_updates
+from servers.partner.outbound import PartnerClients, ari_updates
 from servers.partner.rate_limit import RateLimiter, spaced
 from servers.runtime.batching import KeyedRounds, Ticket
 from servers.runtime.clock import SYSTEM_CLOCK, Clock
@@ -79,9 +80,15 @@ class _Sent:
 
 
 class DeliveryWorker:
-    def __init__(self, db: Database, bus: Bus, limiter: RateLimiter, clients: PartnerClients,
-                 clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(self, db: Database | None, bus: Bus, limiter: RateLimiter, clients: PartnerClients,
+                 clock: Clock = SYSTEM_CLOCK, deliveries: Deliveries | None = None) -> None:
         self.db, self.bus, self.limiter, self.clients, self.clock = db, bus, limiter, clients, clock
+        # The deliveries' storage: the database's, unless a unit test hands in its fake (then db may be None).
+        if deliveries is None:
+            if db is None:
+                raise ValueError("a delivery worker needs a database or a Deliveries")
+            deliveries = SqlDeliveries(db)
+        self.deliveries: Deliveries = deliveries
         # A round per partner at a time; one that raises (the database or Redis away) fails its messages,
         # and the bus retries each.
         self._rounds: KeyedRounds[str, _Ask, None] = KeyedRounds(self._round, round_size=ROUND_SIZE, name="partner")
@@ -97,8 +104,8 @@ class DeliveryWorker:
         await self._rounds.stop()
 
     async def _round(self, partner_id: str, batch: list[_Ticket]) -> None:
-        leases = await deliveries.lease_round(self.db, [t.item.delivery_id for t in batch], self.clock.now(),
-                                              LEASE_SECONDS)
+        leases = await self.deliveries.lease_round([t.item.delivery_id for t in batch], self.clock.now(),
+                                                   LEASE_SECONDS)
         carrying: dict[str, _Ticket] = {}
         for ticket in batch:
             delivery_id = ticket.item.delivery_id
@@ -121,7 +128,7 @@ class DeliveryWorker:
         done = {i: o for i, o in outcomes.items() if isinstance(o, _Sent)}
         sent = {i: (leases.leased[i], o.requests) for i, o in done.items() if not o.wait}
         released = {i: now + timedelta(seconds=o.wait) for i, o in done.items() if o.wait}
-        delivered = await deliveries.finish_round(self.db, sent, released, now)
+        delivered = await self.deliveries.finish_round(sent, released, now)
         for delivery_id, ticket in carrying.items():
             if delivery_id in delivered:
                 ticket.settle(None)
@@ -168,29 +175,19 @@ class DeliveryWorker:
         known = self._partners.get(partner_id)
         if known is not None and known[0] > time.monotonic():
             return known[1]
-        async with self.db.reading_primary() as conn:
-            row = await store.get_partner(conn, partner_id)
+        row = await self.deliveries.partner(partner_id)
         self._partners[partner_id] = (time.monotonic() + PARTNER_TTL_SECONDS, row)
         return row
 
     async def _later(self, delivery: Row | None, ask: _Ask, seconds: float, error: str | None = None) -> None:
         """A new message for the delivery in `seconds` (its lease let go meanwhile, so changes keep merging)."""
-        now = self.clock.now()
-        retry_at = now + timedelta(seconds=seconds)
-        async with self.db.unit_of_work() as uow:
-            if delivery is not None and error is not None:
-                await deliveries.record_failure(uow, delivery.id, RETRYING, error, retry_at, now, attempt=False)
-            elif delivery is not None:
-                await deliveries.release(uow, delivery.id, retry_at, now)
-            await announce(uow, self.bus, ask.delivery_id, ask.partner_id, ask.hotel_id, delay_seconds=seconds)
-            await uow.commit()
+        await self.deliveries.send_later(self.bus, ask.delivery_id, ask.partner_id, ask.hotel_id, seconds,
+                                         self.clock.now(), leased=delivery is not None, error=error)
 
     async def _failed(self, delivery: Row, status: str, error: BaseException, delay: float | None) -> None:
         now = self.clock.now()
         retry_at = now + timedelta(seconds=delay) if delay is not None else None
-        async with self.db.unit_of_work() as uow:
-            await deliveries.record_failure(uow, delivery.id, status, describe(error), retry_at, now)
-            await uow.commit()
+        await self.deliveries.record_failure(delivery.id, status, describe(error), retry_at, now)
         log.warning("delivery to partner failed", extra={
             "delivery_id": delivery.id, "partner_id": delivery.partner_id, "status": status,
             "error": describe(error)})

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -31,6 +30,7 @@ from sandbox.partner.config import Config
 from servers import bootstrap
 from servers.runtime.config import Settings
 from servers.storage.tables import deliveries, inventory
+from tests.e2e.process import free_port
 
 HOTEL_ID = "direct-e2e-hotel"
 ROOM_TYPE = "DBL"
@@ -51,12 +51,6 @@ def pb_date(value: dt.date) -> common_pb2.Date:
 def rooms(nights: dict) -> list[int]:
     """The rooms of every night, in date order."""
     return [nights[day][0] for day in sorted(nights)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

@@ -18,10 +18,32 @@ ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 30
 
 
+_HANDED_OUT: set[int] = set()
+
+
+def _worker_share() -> tuple[int, int]:
+    """This pytest-xdist worker's index and the number of workers ((0, 1) when the run is serial)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker.removeprefix("gw") or 0), int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port nothing listens on now, for a process that binds it a moment later.
+
+    The port is closed between here and the child's bind, and our servers bind with SO_REUSEPORT, so two
+    tests handed the same port would share it without an error. The kernel picks the port; this worker
+    keeps only ports of its own share (port // 2 modulo the number of workers: bind(0) prefers one
+    parity), so two workers of one run never get the same one, and it never hands out one twice.
+    """
+    index, count = _worker_share()
+    for _ in range(1000):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if (port // 2) % count == index and port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
+    raise RuntimeError(f"no free port of worker {index}'s share after 1000 tries")
 
 
 def clean_env(**settings: str) -> dict[str, str]:
@@ -42,8 +64,10 @@ class ServerProcess:
         self.port = port
         self.stdout_path, self.stderr_path = workdir / "stdout.log", workdir / "stderr.log"
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
+            # A process group of its own: `run` starts sandboxes as children, and a kill of the server alone
+            # would leave them running after the test (holding ports, writing logs, loading the machine).
             self.process = subprocess.Popen([sys.executable, "-m", "servers", *args], cwd=ROOT, env=env,
-                                            stdout=out, stderr=err)
+                                            stdout=out, stderr=err, start_new_session=True)
         # Polled while the server starts: retry the connection often rather than back off for seconds.
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[
             ("grpc.initial_reconnect_backoff_ms", 100), ("grpc.min_reconnect_backoff_ms", 100),
@@ -55,9 +79,11 @@ class ServerProcess:
 
     def __exit__(self, *exc_info: object) -> None:
         self.channel.close()
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)  # the server and whatever it started
+        except ProcessLookupError:
+            pass
+        self.process.wait(timeout=10)
 
     def stdout(self) -> str:
         return self.stdout_path.read_text()

@@ -17,11 +17,17 @@ from tests.e2e.process import ServerProcess, clean_env, free_port
 SERVICES = ["hotelagg.inventory.v1.InventoryService", "hotelagg.search.v1.SearchService",
             "hotelagg.booking.v1.BookingService", "hotelagg.partner.v1.PartnerService"]
 GRACE_SECONDS = 3
+# One worker takes the module (make test's --dist loadgroup), so the `embedded` run starts once, not on
+# every worker that gets one of its tests (10 s each under load).
+pytestmark = pytest.mark.xdist_group("embedded-run")
 
 
 def start_run(workdir) -> ServerProcess:
+    """`python -m servers run` with its database and its sandboxes' logs in `workdir` (not the shared var/,
+    where runs on other pytest-xdist workers would write into the same files)."""
     port = free_port()
     env = clean_env(database_url=f"sqlite+aiosqlite:///{workdir / 'hotelagg.db'}", port=str(port),
+                    sandbox_log_dir=str(workdir),
                     shutdown_grace_seconds=str(GRACE_SECONDS), webhook_port=str(free_port()),
                     sandbox_port=str(free_port()), sandbox_payments_port=str(free_port()),
                     sandbox_json_partner_port=str(free_port()), sandbox_ota_partner_port=str(free_port()))

@@ -11,6 +11,7 @@ from collections import Counter
 import pytest
 from hotelagg.partner.v1 import partner_pb2 as pp
 
+from tests.e2e.booking_rig import until
 from tests.e2e.partner_rig import OPERATOR, partner_rig, rooms
 from tests.services import missing
 
@@ -46,7 +47,11 @@ async def test_partner_down_for_a_while_converges_after_it_returns(db, stack):
         await ota.admin("POST", "/admin/faults", {"outage": True})
         for offset in range(5):
             await rig.set_rooms(offset, 1, rooms=offset)
-        await asyncio.sleep(1.5)  # several attempts fail meanwhile
+
+        async def retried_while_down() -> bool:  # several attempts fail meanwhile
+            return any(r.attempt_count >= 2 for r in await rig.delivery_rows() if r.partner_id == "sbx-ota")
+
+        await until(retried_while_down, 30, "the OTA partner's deliveries retried while it was down")
         await ota.admin("POST", "/admin/faults", {"outage": False})
         await rig.converged(timeout=30)
         rows = await rig.delivery_rows()
@@ -87,6 +92,7 @@ async def _broker(command: str) -> None:
         await asyncio.to_thread(subprocess.run, [ctl, "-q", "await_startup"], capture_output=True, timeout=120)
 
 
+@pytest.mark.restarts_rabbitmq
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_rabbitmq_restarted_mid_burst_loses_nothing_and_applies_nothing_twice(db, stack):
     async with partner_rig(db, stack, rpm=120) as rig:

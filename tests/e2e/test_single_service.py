@@ -9,6 +9,10 @@ from hotelagg.search.v1 import search_pb2, search_pb2_grpc
 
 from tests.e2e.process import ServerProcess, clean_env, free_port, run_command
 
+# One worker takes the module (make test's --dist loadgroup), so its one served process starts once, not
+# on every worker that gets one of these tests (10 s each under load).
+pytestmark = pytest.mark.xdist_group("single-service")
+
 INVENTORY = "hotelagg.inventory.v1.InventoryService"
 NOT_SERVED = ["hotelagg.search.v1.SearchService", "hotelagg.booking.v1.BookingService",
               "hotelagg.partner.v1.PartnerService"]

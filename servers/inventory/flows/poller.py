@@ -46,9 +46,10 @@ class ChannelPoller:
     async def run(self) -> None:
         while True:
             await self.poll_all()
-            try:
-                await asyncio.wait_for(self._wait_urgent(), self.interval)
-            except asyncio.TimeoutError:
+            try:  # asyncio.timeout: 3.11's wait_for can swallow stop()'s cancel (see EmbeddedBus._sleep)
+                async with asyncio.timeout(self.interval):
+                    await self._wait_urgent()
+            except TimeoutError:
                 pass
 
     async def _wait_urgent(self) -> None:
