@@ -108,7 +108,7 @@ def main(argv: list[str]) -> int:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     print(f"\n{machine()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     for row in [header, ["-" * w for w in widths], *rows]:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)))
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
     # A goal missed is a result, not a failure: only a benchmark that did not run fails the command.
     return 1 if any(r[1].startswith("FAILED") for r in rows) else 0
 

@@ -60,8 +60,7 @@ from hotelagg.booking.v1 import booking_pb2 as bk
 from hotelagg.booking.v1 import booking_pb2_grpc
 from hotelagg.common.v1 import common_pb2
 
-from bench.common import (libpq_url, percentile, postgres_database, record, sandbox_process, served,
-                          source_revision)
+from bench.common import libpq_url, percentile, postgres_database, record, sandbox_process, served, source_revision
 
 CLIENTS = 32
 SWEEP = (16, 32, 64)

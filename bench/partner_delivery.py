@@ -30,8 +30,20 @@ from hotelagg.inventory.v1 import inventory_pb2_grpc
 from hotelagg.partner.v1 import partner_pb2 as pp
 from hotelagg.partner.v1 import partner_pb2_grpc
 
-from bench.common import (cpu_seconds, forget_stack, free_port, libpq_url, percentile, postgres_database, record,
-                          sandbox_process, served, served_pid, source_revision, stack_env)
+from bench.common import (
+    cpu_seconds,
+    forget_stack,
+    free_port,
+    libpq_url,
+    percentile,
+    postgres_database,
+    record,
+    sandbox_process,
+    served,
+    served_pid,
+    source_revision,
+    stack_env,
+)
 from clients.breaker import AsyncCircuitBreaker
 from clients.partners import AriNight, AriUpdate, RoomAri, partner_client
 
@@ -63,14 +75,16 @@ def _update(hotel: int, start: int, nights: int, price: int) -> inv.UpdateInvent
     def pb(day: dt.date) -> common_pb2.Date:
         return common_pb2.Date(year=day.year, month=day.month, day=day.day)
     return inv.UpdateInventoryRequest(
-        request_id=uuid.uuid4().hex, hotel_id=HOTEL_ID.format(hotel), room_type_code=ROOM_TYPE, start_date=pb(night(start)),
-        end_date=pb(night(start + nights)), price=common_pb2.Money(currency_code="EUR", amount_minor=price))
+        request_id=uuid.uuid4().hex, hotel_id=HOTEL_ID.format(hotel), room_type_code=ROOM_TYPE,
+        start_date=pb(night(start)), end_date=pb(night(start + nights)),
+        price=common_pb2.Money(currency_code="EUR", amount_minor=price))
 
 
 async def _create_hotel(stub, hotel: int) -> None:
-    await stub.CreateHotel(inv.CreateHotelRequest(request_id=uuid.uuid4().hex, hotel_id=HOTEL_ID.format(hotel), hotel=inv.Hotel(
-        name=f"Bench Direct {hotel}", city="Lisbon", country_code="PT", latitude=38.7, longitude=-9.1,
-        time_zone="Europe/Lisbon", currency_code="EUR")))
+    await stub.CreateHotel(inv.CreateHotelRequest(
+        request_id=uuid.uuid4().hex, hotel_id=HOTEL_ID.format(hotel), hotel=inv.Hotel(
+            name=f"Bench Direct {hotel}", city="Lisbon", country_code="PT", latitude=38.7, longitude=-9.1,
+            time_zone="Europe/Lisbon", currency_code="EUR")))
     await stub.CreateRoomType(inv.CreateRoomTypeRequest(request_id=uuid.uuid4().hex, hotel_id=HOTEL_ID.format(hotel),
                                                         room_type=inv.RoomType(code=ROOM_TYPE, name="Double",
                                                                                max_occupancy=2, total_rooms=ROOMS)))
@@ -234,7 +248,7 @@ class Bench:
 
 def _cpu(before: tuple, after: tuple, changes: int) -> dict:
     """Over the drive: how busy the host's cores were, and our server's CPU (one process: at most 1 core)."""
-    busy, total, server = (b - a for a, b in zip(before, after))
+    busy, total, server = (b - a for a, b in zip(before, after, strict=True))
     return {"host_busy": round(busy / total, 2), "server_cores": round(server / (total / (os.cpu_count() or 1)), 2),
             "server_cpu_ms_per_change": round(server * 1000 / changes, 2)}
 
@@ -254,7 +268,7 @@ async def phase(bench: Bench, send, prefix: str | None, seconds: float, seed: in
     if prefix is not None:
         result["settled_after_drive_s"] = await _settle(bench.http, bench.sandboxes, prefix, _wanted(answered))
     await asyncio.sleep(1.5)  # for the statistics to reach pg_stat_database
-    opened, commits = (b - a for a, b in zip(postgres, _postgres(bench.url)))
+    opened, commits = (b - a for a, b in zip(postgres, _postgres(bench.url), strict=True))
     result["postgres"] = {"connections_opened": opened, "commits_per_change": round(commits / len(changes), 1)}
     if prefix is None:
         return result

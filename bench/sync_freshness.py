@@ -30,8 +30,16 @@ from hotelagg.common.v1 import common_pb2
 from hotelagg.inventory.v1 import inventory_pb2 as inv
 from hotelagg.inventory.v1 import inventory_pb2_grpc
 
-from bench.common import (free_port, libpq_url, percentile, postgres_database, record, sandbox_channel_manager,
-                          served, source_revision)
+from bench.common import (
+    free_port,
+    libpq_url,
+    percentile,
+    postgres_database,
+    record,
+    sandbox_channel_manager,
+    served,
+    source_revision,
+)
 from clients.channel_managers import verify_signature
 
 HOTEL, CODE = "bench-sync", "BENCH-SYNC-1"
@@ -199,7 +207,7 @@ async def _read_room_type(stub, run: Run, code: str, indexes: list[int]) -> None
     at = time.perf_counter()
     prices = {(n.date.year, n.date.month, n.date.day): n.price.amount_minor
               for rt in reply.room_types for n in rt.nights}
-    for i, night in zip(indexes, nights):
+    for i, night in zip(indexes, nights, strict=True):
         # Prices only grow per slot, so a later change to this night also proves this one landed.
         if prices.get((night.year, night.month, night.day), 0) >= BASE_PRICE + i:
             run.polled.setdefault(i, at)

@@ -27,7 +27,11 @@ CITIES = [
 ]
 HOTEL_NAMES = ["Grand Central", "Riverside Inn", "Old Town Suites", "Harbour View"]
 # code, name, max occupancy, rooms, price factor
-ROOM_TYPES = [("STD", "Standard Double", 2, 20, 1.0), ("DLX", "Deluxe King", 2, 10, 1.45), ("FAM", "Family Suite", 4, 5, 2.1)]
+ROOM_TYPES = [
+    ("STD", "Standard Double", 2, 20, 1.0),
+    ("DLX", "Deluxe King", 2, 10, 1.45),
+    ("FAM", "Family Suite", 4, 5, 2.1),
+]
 NIGHTS = 365
 # Mirrored from the sandbox channel manager (its demo hotels): their ARI comes from there.
 SANDBOX_HOTELS = [

@@ -22,7 +22,7 @@ class HotelaggError(Exception):
         self.retry_after_seconds = retry_after_seconds
 
     @classmethod
-    def from_rpc_error(cls, error: grpc.aio.AioRpcError) -> "HotelaggError":
+    def from_rpc_error(cls, error: grpc.aio.AioRpcError) -> HotelaggError:
         raw = dict(error.trailing_metadata() or ()).get("grpc-status-details-bin")
         reason, metadata, retry_after = "", {}, None
         if raw:

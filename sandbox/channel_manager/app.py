@@ -19,11 +19,22 @@ from .demo import seed_demo
 from .faults import fault_middleware
 from .model import CMError
 from .plumbing import (
-    COMPETITORS, CONFIG, PUSHER, STATE, answer, auth_middleware, idempotent, json_errors,
+    COMPETITORS,
+    CONFIG,
+    PUSHER,
+    STATE,
+    answer,
+    auth_middleware,
+    idempotent,
+    json_errors,
 )
 from .state import State
 from .validation import (
-    parse_ari_query, parse_changes_query, parse_json, parse_reserve, parse_subscription,
+    parse_ari_query,
+    parse_changes_query,
+    parse_json,
+    parse_reserve,
+    parse_subscription,
 )
 from .webhooks import Pusher
 

@@ -18,8 +18,20 @@ from collections.abc import Callable
 
 from .idempotency import IdempotencyStore
 from .model import (
-    ACTIVE, CMError, Hotel, HotelSpec, Night, NightUpdate, Reservation, ReserveRequest, Restrictions,
-    RoomType, RoomTypeSpec, bad_request, date_range, rfc3339,
+    ACTIVE,
+    CMError,
+    Hotel,
+    HotelSpec,
+    Night,
+    NightUpdate,
+    Reservation,
+    ReserveRequest,
+    Restrictions,
+    RoomType,
+    RoomTypeSpec,
+    bad_request,
+    date_range,
+    rfc3339,
 )
 
 Listener = Callable[[dict], None]

@@ -13,7 +13,13 @@ from yarl import URL
 
 from ..common.fields import JsonFields
 from .model import (
-    CHANNELS, HotelSpec, NightUpdate, ReserveRequest, Restrictions, RoomTypeSpec, bad_request,
+    CHANNELS,
+    HotelSpec,
+    NightUpdate,
+    ReserveRequest,
+    Restrictions,
+    RoomTypeSpec,
+    bad_request,
 )
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")

@@ -159,7 +159,7 @@ class Pusher:
             async with self._session.post(sub.url, data=delivery.body, headers=headers) as response:
                 await response.read()  # drain it so the connection is reused
                 ok = 200 <= response.status < 300
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+        except (TimeoutError, aiohttp.ClientError, OSError) as error:
             log.debug("webhook %s to %s failed: %r", delivery.event_id, sub.url, error)
             ok = False
         except Exception:  # noqa: BLE001 - a worker that died here would silently shrink the pool

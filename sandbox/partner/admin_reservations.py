@@ -7,11 +7,11 @@ import dataclasses
 from aiohttp import web
 
 from ..common.http import answer
+from .model import invalid
 from .notifier import ACCEPTED, Verdict
 from .plumbing import NOTIFIER, STATE
 from .reservations import Reservation, Stay
 from .validation import CODE, CURRENCY, MAX_MINOR, get_date, get_int, get_str, parse_json, reject_unknown
-from .model import invalid
 
 MAX_NIGHTS = 365
 MAX_ROOMS = 100

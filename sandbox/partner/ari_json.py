@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from .model import NightChange, invalid
 from .validation import (
-    CODE, CURRENCY, MAX_MINOR, get_bool, get_date, get_int, get_list, get_object, get_str,
+    CODE,
+    CURRENCY,
+    MAX_MINOR,
+    get_bool,
+    get_date,
+    get_int,
+    get_list,
+    get_object,
+    get_str,
 )
 
 MAX_ROOMS = 100

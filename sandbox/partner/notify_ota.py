@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from xml.etree import ElementTree as ET
 
 import aiohttp
@@ -103,7 +102,7 @@ class OtaSender:
         try:
             async with self._http.post(self.url, data=payload, headers=self._headers) as response:
                 return verdict_of(response.status, response.headers.get("Retry-After"), await response.read())
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return Verdict(TRANSIENT, error={"code": "TIMEOUT", "reason": "",
                                              "message": f"no answer within {self._timeout.total} s"})
         except aiohttp.ClientError as error:

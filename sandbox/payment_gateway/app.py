@@ -20,7 +20,15 @@ from .idempotency import IdempotencyStore
 from .ledger import Ledger
 from .model import PaymentError
 from .plumbing import (
-    CONFIG, IDEMPOTENCY, LEDGER, REQUESTS, answer, auth_middleware, count_requests, idempotent, json_errors,
+    CONFIG,
+    IDEMPOTENCY,
+    LEDGER,
+    REQUESTS,
+    answer,
+    auth_middleware,
+    count_requests,
+    idempotent,
+    json_errors,
 )
 from .validation import parse_amount_only, parse_authorize, parse_empty
 

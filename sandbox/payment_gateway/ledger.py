@@ -12,8 +12,16 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 
 from .model import (
-    AUTHORIZED, CAPTURED, EXPIRED, PARTIALLY_REFUNDED, REFUNDABLE, REFUNDED, STATUSES, VOIDED,
-    Payment, PaymentError,
+    AUTHORIZED,
+    CAPTURED,
+    EXPIRED,
+    PARTIALLY_REFUNDED,
+    REFUNDABLE,
+    REFUNDED,
+    STATUSES,
+    VOIDED,
+    Payment,
+    PaymentError,
 )
 from .validation import AuthorizeRequest
 

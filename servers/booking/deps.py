@@ -17,7 +17,6 @@ from servers.messaging import Bus
 from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.storage.database import Database
 
-
 # Slack for the reconciliation run itself (its calls out, its lock waits).
 RECOVERY_SLACK = timedelta(seconds=60)
 

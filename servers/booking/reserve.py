@@ -64,7 +64,10 @@ async def _create_or_undo(deps: BookingDeps, booking: Booking, hotel, channel_ma
         return await _reserve(deps, booking, hotel, channel_manager, now)
     except Exception as error:
         await undo(deps, await deps.bookings.read(booking.id), str(error), ask_again=not _took_nothing(error))
-        raise as_api_error(error) or error
+        answer = as_api_error(error)
+        if answer is None:
+            raise
+        raise answer from error
 
 
 def _took_nothing(error: Exception) -> bool:
@@ -83,9 +86,9 @@ def _took_nothing(error: Exception) -> bool:
 def _claim_values(request: pb.CreateBookingRequest, new: domain.NewBooking, hotel) -> dict:
     return dict(
         request_id=request.request_id, request_hash=request_hash(request), user_id=new.user_id,
-        hotel_id=new.hotel_id, room_type_code=new.room_type_code, check_in=new.check_in, check_out=new.check_out, rooms=new.rooms,
-        guests=new.guests, lead_guest=new.lead_guest or None, currency_code=hotel.currency_code, total_minor=0,
-        channel=domain.OUR_CHANNEL, step_in_flight=domain.HOLD_STEP, payment_token=new.payment_token,
+        hotel_id=new.hotel_id, room_type_code=new.room_type_code, check_in=new.check_in, check_out=new.check_out,
+        rooms=new.rooms, guests=new.guests, lead_guest=new.lead_guest or None, currency_code=hotel.currency_code,
+        total_minor=0, channel=domain.OUR_CHANNEL, step_in_flight=domain.HOLD_STEP, payment_token=new.payment_token,
     )
 
 

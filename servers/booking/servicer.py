@@ -28,7 +28,10 @@ async def _answering(call):
     except ApiError:
         raise
     except Exception as error:
-        raise as_api_error(error) or error
+        answer = as_api_error(error)
+        if answer is None:
+            raise
+        raise answer from error
 
 
 class BookingServicer(booking_pb2_grpc.BookingServiceServicer):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-
 from clients.channel_managers import ChannelManagerError, ChannelManagerUnavailable
 from clients.hotelagg import HotelaggError
 from clients.payments import PaymentError, PaymentInProgress

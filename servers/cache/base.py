@@ -31,7 +31,7 @@ class CachedNight(NamedTuple):
         return cache_json(*self)
 
     @classmethod
-    def from_json(cls, raw: str | bytes) -> "CachedNight":
+    def from_json(cls, raw: str | bytes) -> CachedNight:
         value = json.loads(raw)
         restrictions = tuple(value.get("restrictions", NO_RESTRICTIONS))
         return cls(value["available"], value["price"], value["last_updated"], value["version"], restrictions)

@@ -32,7 +32,8 @@ def busy(keys: list[str]) -> ApiError:
 
 
 class Locks(Protocol):
-    def holding(self, keys: list[str], ttl_seconds: float, wait_seconds: float) -> contextlib.AbstractAsyncContextManager:
+    def holding(self, keys: list[str], ttl_seconds: float,
+                wait_seconds: float) -> contextlib.AbstractAsyncContextManager:
         ...
 
 

@@ -34,7 +34,7 @@ class RedisNightCache:
         self._put = client.register_script(_PUT_IF_NEWER)
 
     @classmethod
-    def from_url(cls, url: str, prefix: str = "", ttl_seconds: int = 300) -> "RedisNightCache":
+    def from_url(cls, url: str, prefix: str = "", ttl_seconds: int = 300) -> RedisNightCache:
         return cls(aioredis.from_url(url), prefix, ttl_seconds)
 
     async def put_nights(self, hotel_id: str, room_type_code: str, nights: list[tuple[date, CachedNight]]) -> None:

@@ -104,7 +104,7 @@ class Bus(abc.ABC):
         uow.after_commit(self.notify)
         return message_id
 
-    async def __aenter__(self) -> "Bus":
+    async def __aenter__(self) -> Bus:
         await self.start()
         return self
 

@@ -21,8 +21,8 @@ import logging
 from functools import partial
 
 import aio_pika
-from aio_pika.exceptions import AMQPError, ChannelNotFoundEntity
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.exceptions import AMQPError, ChannelNotFoundEntity
 
 from servers.messaging import store
 from servers.messaging.bus import Bus, Handler, Outcome, RetryPolicy, decide, describe, run_handler
@@ -192,7 +192,7 @@ class RabbitBus(Bus):
                         queue = await channel.declare_queue(name, passive=True, robust=False)
                         if queue.declaration_result.message_count:
                             return False
-        except (AMQPError, ConnectionError, asyncio.TimeoutError):
+        except (TimeoutError, AMQPError, ConnectionError):
             return False  # reconnecting: not idle yet
         return not self._handling
 

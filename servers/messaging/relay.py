@@ -68,8 +68,8 @@ class Relay:
         # The first delivery of every message is attempt 1, whatever the relay's own tries.
         first = [Message(m.id, m.topic, m.key, m.payload) for m in messages]
         results = await asyncio.gather(*(self._publish(m) for m in first), return_exceptions=True)
-        failed = [(m.id, describe(r)) for m, r in zip(first, results) if isinstance(r, BaseException)]
-        confirmed = [m.id for m, r in zip(first, results) if not isinstance(r, BaseException)]
+        failed = [(m.id, describe(r)) for m, r in zip(first, results, strict=True) if isinstance(r, BaseException)]
+        confirmed = [m.id for m, r in zip(first, results, strict=True) if not isinstance(r, BaseException)]
         await self.mark_published(confirmed)
         if failed:
             log.warning("publishing %d outbox messages failed, first: %s", len(failed), failed[0][1])

@@ -61,7 +61,7 @@ async def merge_change(uow: UnitOfWork, partner_ids: list[str], hotel_id: str, s
     opened_keys = {str(uuid.uuid4()) for _ in partner_ids}
     rows = [dict(id=str(uuid.uuid4()), partner_id=partner_id, hotel_id=hotel_id, status=PENDING,
                  change_count=changes, idempotency_key=key, window_start=start, window_end=end, created_at=now,
-                 updated_at=now) for partner_id, key in zip(partner_ids, opened_keys)]
+                 updated_at=now) for partner_id, key in zip(partner_ids, opened_keys, strict=True)]
     to_send = []
     for row in (await uow.connection.execute(_MERGE[uow.is_sqlite], rows)).all():
         if row.idempotency_key in opened_keys:

@@ -46,7 +46,7 @@ class RateLimiter(abc.ABC):
     async def acquire(self, key: str, interval: float, burst: float = 0.0, cost: int = 1) -> float:
         """Takes `cost` slots if they are free now; returns 0.0, or the seconds to wait (nothing taken)."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - a default on purpose: the in-process limiter holds no connection
         """Releases connections."""
 
 

@@ -44,7 +44,8 @@ def validate(request: pb.NotifyReservationRequest, today: date) -> None:
     v.raise_if_any()
 
 
-def ledger_request(partner_id: str, listing: Row, r: pb.PartnerReservation) -> inventory_pb2.ApplyPartnerReservationRequest:
+def ledger_request(partner_id: str, listing: Row,
+                   r: pb.PartnerReservation) -> inventory_pb2.ApplyPartnerReservationRequest:
     # One key per (partner, reservation, revision): whatever request id the partner retries under, the
     # ledger applies a revision once; a different content under the same revision is refused there.
     key = hashlib.sha256(f"{partner_id}|{r.partner_reservation_id}|{r.revision}".encode()).hexdigest()[:40]

@@ -129,7 +129,7 @@ class Settings(BaseSettings):
 
 
     @model_validator(mode="after")
-    def _bookings_outlive_their_request_ids(self) -> "Settings":
+    def _bookings_outlive_their_request_ids(self) -> Settings:
         # A purged booking frees its request id: a replay after that would book again.
         if self.ended_booking_retention_days * 24 < self.idempotency_ttl_hours:
             raise ValueError("ended_booking_retention_days must cover idempotency_ttl_hours")

@@ -64,7 +64,7 @@ class Credentials:
         self.open = development and service_token is None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Credentials":
+    def from_settings(cls, settings: Settings) -> Credentials:
         return cls(settings.service_token, settings.operator_token, settings.booking_token_secret,
                    settings.is_development)
 

@@ -78,7 +78,7 @@ class Violations:
     def __init__(self) -> None:
         self.items: list[FieldViolation] = []
 
-    def add(self, field_name: str, description: str) -> "Violations":
+    def add(self, field_name: str, description: str) -> Violations:
         self.items.append(FieldViolation(field_name, description))
         return self
 

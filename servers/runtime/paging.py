@@ -36,9 +36,9 @@ class PageTokens:
     def read(self, token: str, kind: str, filters: dict[str, Any], shape: type | tuple[type, ...] | None = None) -> Any:
         """The position a token stands for; None for an empty token.
 
-        `shape`: the position's type, or (a tuple) the types of its items, in order. The signature proves who issued a token
-        only while the secret stays secret (a default one is in the source), so a reader that compares
-        positions says what it compares and gets nothing else.
+        `shape`: the position's type, or (a tuple) the types of its items, in order. The signature proves who
+        issued a token only while the secret stays secret (a default one is in the source), so a reader that
+        compares positions says what it compares and gets nothing else.
         """
         if not token:
             return None
@@ -76,7 +76,7 @@ def _has_shape(position: Any, shape: type | tuple[type, ...]) -> bool:
         return _is(position, shape)
     if not isinstance(position, list) or len(position) != len(shape):
         return False
-    return all(_is(item, kind) for item, kind in zip(position, shape))
+    return all(_is(item, kind) for item, kind in zip(position, shape, strict=True))
 
 
 def _is(value: Any, kind: type) -> bool:

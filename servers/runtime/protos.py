@@ -43,9 +43,9 @@ _DURATION_BOUND_SECONDS = 10**12
 
 
 # What a datetime can hold, in Timestamp seconds (0001-01-01 .. 9999-12-31T23:59:59).
-_FIRST_SECOND = int((datetime(1, 1, 1, tzinfo=timezone.utc) - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds())
-_LAST_SECOND = int((datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
-                    - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds())
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_FIRST_SECOND = int((datetime(1, 1, 1, tzinfo=timezone.utc) - _EPOCH).total_seconds())
+_LAST_SECOND = int((datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc) - _EPOCH).total_seconds())
 
 
 def read_timestamp(v: Violations, message: Timestamp, field: str) -> datetime | None:

@@ -17,7 +17,6 @@ from servers.search.domain import HotelInfo, RoomTypeInfo
 from servers.storage.database import Database
 from servers.storage.tables import hotels, room_types
 
-
 KM_PER_DEGREE = 111.0
 
 

@@ -37,7 +37,7 @@ class NightSource:
         keys = [(h.hotel_id, d, code) for h, codes in candidates for code in codes for d in days]
         views: dict[Key, NightView] = {}
         missing: list[Key] = []
-        for key, cached in zip(keys, await self.cache.get_nights(keys)):
+        for key, cached in zip(keys, await self.cache.get_nights(keys), strict=True):
             if cached is None:
                 missing.append(key)
             else:
@@ -66,7 +66,8 @@ class NightSource:
                    inventory.c.version, inventory.c.updated_at)
             .join(room_types, room_types.c.id == inventory.c.room_type_id)
             .where(room_types.c.hotel_id.in_(hotel_ids), room_types.c.code.in_(codes),
-                   inventory.c.night >= min(d for _, d, _ in missing), inventory.c.night <= max(d for _, d, _ in missing))
+                   inventory.c.night >= min(d for _, d, _ in missing),
+                   inventory.c.night <= max(d for _, d, _ in missing))
         )
         async with self.db.reading() as conn:
             result = await conn.execute(query)
@@ -105,7 +106,8 @@ class NightSource:
         if client is None or not days:
             return {}
         try:
-            ari = await client.availability(await self._hotel_code(hotel.hotel_id), days[0], days[-1] + timedelta(days=1))
+            code = await self._hotel_code(hotel.hotel_id)
+            ari = await client.availability(code, days[0], days[-1] + timedelta(days=1))
         except (ChannelManagerUnavailable, ChannelManagerError) as error:
             log.warning("channel manager not reachable for a stale mirror", extra={"hotel_id": hotel.hotel_id,
                                                                                      "error": str(error)})

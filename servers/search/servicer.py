@@ -19,8 +19,8 @@ from servers.runtime.paging import PageTokens, page_size
 from servers.runtime.protos import money_proto, read_date
 from servers.search import domain
 from servers.search.directory import HotelDirectory
-from servers.search.memo import ResultMemo
 from servers.search.domain import CACHED, LIVE, STALE, HotelInfo, Option
+from servers.search.memo import ResultMemo
 from servers.search.nights import NightSource
 
 _FRESHNESS = {LIVE: pb.FRESHNESS_LIVE, CACHED: pb.FRESHNESS_CACHED, STALE: pb.FRESHNESS_STALE}
@@ -98,7 +98,7 @@ def _options(request, candidates, views, stay: list[date], check_out: date, room
 
 def _response(options: list[tuple[pb.SearchOption, float]], token: str, now: float) -> pb.SearchAvailabilityResponse:
     response = pb.SearchAvailabilityResponse(options=[message for message, _ in options], next_page_token=token)
-    for message, (_, oldest_update) in zip(response.options, options):
+    for message, (_, oldest_update) in zip(response.options, options, strict=True):
         message.age.FromMilliseconds(int(max(0.0, now - oldest_update) * 1000))
     return response
 
@@ -136,7 +136,8 @@ def _validate(request: pb.SearchAvailabilityRequest, today: date) -> tuple[date,
             v.check((check_out - check_in).days <= MAX_STAY_NIGHTS, "check_out",
                     f"a stay is at most {MAX_STAY_NIGHTS} nights")
         v.check(check_in >= today - timedelta(days=1), "check_in", "must not be in the past")
-        v.check(check_out <= today + timedelta(days=MAX_DAYS_AHEAD), "check_out", f"at most {MAX_DAYS_AHEAD} days ahead")
+        v.check(check_out <= today + timedelta(days=MAX_DAYS_AHEAD), "check_out",
+                f"at most {MAX_DAYS_AHEAD} days ahead")
     v.check(1 <= request.guests <= domain.MAX_GUESTS, "guests", f"1 to {domain.MAX_GUESTS} guests")
     v.check(0 <= request.rooms <= domain.MAX_ROOMS, "rooms", f"1 to {domain.MAX_ROOMS} rooms (0 means 1)")
     if request.HasField("max_total_price"):

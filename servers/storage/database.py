@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
-
-import logging
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -63,7 +62,7 @@ class Database:
             self.engine = _postgres_engine(url, pool_size)
             self.read_engine = _postgres_engine(read_url, pool_size) if read_url else self.engine
 
-    def unit_of_work(self) -> "UnitOfWork":
+    def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.engine, self.is_sqlite)
 
     @asynccontextmanager
@@ -108,7 +107,7 @@ class UnitOfWork:
             raise RuntimeError("unit of work used outside 'async with'")
         return self._connection
 
-    async def __aenter__(self) -> "UnitOfWork":
+    async def __aenter__(self) -> UnitOfWork:
         self._connection = await self._engine.connect()
         await self._connection.begin()
         return self

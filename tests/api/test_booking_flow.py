@@ -9,8 +9,8 @@ from hotelagg.booking.v1 import booking_pb2 as bk
 from sqlalchemy import select
 
 from servers.storage.tables import bookings, holds, inventory
-from tests.e2e.booking_rig import booking_stack, create, direct_hotel
 from tests.api.helpers import days_ahead, fails, request_id
+from tests.e2e.booking_rig import booking_stack, create, direct_hotel
 
 HOTEL = "direct-hotel"
 

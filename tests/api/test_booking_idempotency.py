@@ -14,7 +14,7 @@ import pytest
 from hotelagg.booking.v1 import booking_pb2 as bk
 
 from servers.storage.tables import bookings, holds
-from tests.api.helpers import failure, fails
+from tests.api.helpers import fails, failure
 from tests.e2e.booking_rig import booking_stack, channel_hotel, confirm, create, direct_hotel
 
 HOTELS = {"channel": ("cm-book-hotel", channel_hotel), "direct": ("direct-hotel", direct_hotel)}

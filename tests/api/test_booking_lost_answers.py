@@ -16,7 +16,16 @@ from hotelagg.booking.v1 import booking_pb2 as bk
 
 from tests.api.helpers import failure, request_id
 from tests.e2e.booking_rig import (
-    AUTHORIZE, CAPTURE, RESERVE, booking_stack, channel_hotel, confirm, create, hold_ends, our_bookings, until,
+    AUTHORIZE,
+    CAPTURE,
+    RESERVE,
+    booking_stack,
+    channel_hotel,
+    confirm,
+    create,
+    hold_ends,
+    our_bookings,
+    until,
 )
 
 HOTEL = "cm-book-hotel"

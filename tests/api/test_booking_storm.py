@@ -20,7 +20,13 @@ from hotelagg.booking.v1 import booking_pb2 as bk
 from servers.storage.tables import bookings
 from tests.api.helpers import days_ahead, failure
 from tests.e2e.booking_rig import (
-    HOTEL_CODE, booking_stack, channel_hotel, confirm, create, direct_hotel, our_bookings,
+    HOTEL_CODE,
+    booking_stack,
+    channel_hotel,
+    confirm,
+    create,
+    direct_hotel,
+    our_bookings,
 )
 
 STORM = 200

@@ -59,4 +59,4 @@ async def test_a_mirror_behind_a_gap_is_not_taken_for_fresh(db):
         await rig.faults(outage=False)
         await rig.poller.poll_all()  # the feed fills the gap
         assert (await rig.nights())[0][1] == 12000
-        assert all(after > before for after, before in zip(await rig.heard(), heard))
+        assert all(after > before for after, before in zip(await rig.heard(), heard, strict=True))

@@ -6,8 +6,16 @@ from hotelagg.common.v1 import common_pb2
 from hotelagg.inventory.v1 import inventory_pb2 as inv
 
 from tests.api.helpers import (
-    availability_request, change_night, days_ahead, fails, inventory_stub, load_nights, make_hotel, money,
-    pb_date, request_id,
+    availability_request,
+    change_night,
+    days_ahead,
+    fails,
+    inventory_stub,
+    load_nights,
+    make_hotel,
+    money,
+    pb_date,
+    request_id,
 )
 
 DOMAIN = "hotelagg.inventory.v1"

@@ -11,7 +11,14 @@ from sqlalchemy import select
 
 from servers.storage.tables import hotels
 from tests.api.helpers import (
-    INVENTORY_TABLES, db_state, fails, hotel_message, inventory_stub, make_hotel, request_id, row_count,
+    INVENTORY_TABLES,
+    db_state,
+    fails,
+    hotel_message,
+    inventory_stub,
+    make_hotel,
+    request_id,
+    row_count,
 )
 
 DOMAIN = "hotelagg.inventory.v1"

@@ -6,8 +6,18 @@ import grpc
 from hotelagg.inventory.v1 import inventory_pb2 as inv
 
 from tests.api.helpers import (
-    INVENTORY_TABLES, db_state, fails, failure, hotel_message, inventory_stub, make_hotel, money, night_rows,
-    request_id, row_count, update_request,
+    INVENTORY_TABLES,
+    db_state,
+    fails,
+    failure,
+    hotel_message,
+    inventory_stub,
+    make_hotel,
+    money,
+    night_rows,
+    request_id,
+    row_count,
+    update_request,
 )
 
 

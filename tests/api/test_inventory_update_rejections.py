@@ -6,8 +6,16 @@ from hotelagg.common.v1 import common_pb2
 from hotelagg.inventory.v1 import inventory_pb2 as inv
 
 from tests.api.helpers import (
-    availability_request, change_night, days_ahead, db_state, fails, inventory_stub, load_nights, make_hotel,
-    money, update_request,
+    availability_request,
+    change_night,
+    days_ahead,
+    db_state,
+    fails,
+    inventory_stub,
+    load_nights,
+    make_hotel,
+    money,
+    update_request,
 )
 
 DOMAIN = "hotelagg.inventory.v1"

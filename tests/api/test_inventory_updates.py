@@ -6,8 +6,17 @@ import grpc
 from hotelagg.inventory.v1 import inventory_pb2 as inv
 
 from tests.api.helpers import (
-    availability_request, change_night, days_ahead, fails, failure, inventory_stub, make_hotel, money, night_rows,
-    pb_date, update_request,
+    availability_request,
+    change_night,
+    days_ahead,
+    fails,
+    failure,
+    inventory_stub,
+    make_hotel,
+    money,
+    night_rows,
+    pb_date,
+    update_request,
 )
 
 

@@ -10,8 +10,17 @@ from hotelagg.partner.v1 import partner_pb2 as pb
 
 from tests.api.helpers import days_ahead, fails, inventory_stub, make_hotel, request_id
 from tests.api.partner_helpers import (
-    HOTEL, OPERATOR, NOWHERE, as_partner, count, create_listing, create_partner, listing_request, partner_message,
-    partner_stub, rows,
+    HOTEL,
+    NOWHERE,
+    OPERATOR,
+    as_partner,
+    count,
+    create_listing,
+    create_partner,
+    listing_request,
+    partner_message,
+    partner_stub,
+    rows,
 )
 
 

@@ -9,7 +9,15 @@ from hotelagg.partner.v1 import partner_pb2 as pb
 
 from tests.api.helpers import fails, request_id
 from tests.api.partner_helpers import (
-    OPERATOR, as_partner, count, create_listing, create_partner, listed_hotel, listing_request, partner_stub, reservation,
+    OPERATOR,
+    as_partner,
+    count,
+    create_listing,
+    create_partner,
+    listed_hotel,
+    listing_request,
+    partner_stub,
+    reservation,
 )
 
 

@@ -10,8 +10,18 @@ from hotelagg.partner.v1 import partner_pb2 as pb
 
 from tests.api.helpers import days_ahead, fails, make_hotel, money, pb_date, request_id, update_request
 from tests.api.partner_helpers import (
-    HOTEL, OPERATOR, as_partner, count, create_listing, create_partner, first_attempt_failed, listed_hotel,
-    open_deliveries, reservation, rows, set_delivery,
+    HOTEL,
+    OPERATOR,
+    as_partner,
+    count,
+    create_listing,
+    create_partner,
+    first_attempt_failed,
+    listed_hotel,
+    open_deliveries,
+    reservation,
+    rows,
+    set_delivery,
 )
 
 

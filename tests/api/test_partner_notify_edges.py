@@ -9,9 +9,15 @@ import grpc
 from hotelagg.common.v1 import common_pb2
 from hotelagg.partner.v1 import partner_pb2 as pb
 
-from tests.api.helpers import days_ahead, failure, fails, money, pb_date, request_id
+from tests.api.helpers import days_ahead, fails, failure, money, pb_date, request_id
 from tests.api.partner_helpers import (
-    count, ledger_state, listed_hotel, reservation, rows, set_allowance, stay_nights,
+    count,
+    ledger_state,
+    listed_hotel,
+    reservation,
+    rows,
+    set_allowance,
+    stay_nights,
 )
 
 

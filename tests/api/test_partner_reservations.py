@@ -9,7 +9,14 @@ from hotelagg.partner.v1 import partner_pb2 as pb
 
 from tests.api.helpers import availability_request, days_ahead, fails, money, pb_date, request_id
 from tests.api.partner_helpers import (
-    HOTEL, count, ledger_state, listed_hotel, reservation, rows, set_allowance, stay_nights,
+    HOTEL,
+    count,
+    ledger_state,
+    listed_hotel,
+    reservation,
+    rows,
+    set_allowance,
+    stay_nights,
 )
 
 

@@ -252,7 +252,7 @@ async def test_sorted_by_total_then_hotel_name(channel):
         await set_nights(stub, hotel_id, "STD", FIRST, 3, 10000)
         await set_nights(stub, hotel_id, "DBL", FIRST, 3, 9000 if hotel_id != "b-mid" else 12000)
     reply = await search_stub(channel).SearchAvailability(search_request())
-    assert [(k, o.total_price.amount_minor) for k, o in zip(keys(reply), reply.options)] == [
+    assert [(k, o.total_price.amount_minor) for k, o in zip(keys(reply), reply.options, strict=True)] == [
         (("c-alpha", "DBL"), 27000), (("a-zeta", "DBL"), 27000),
         (("c-alpha", "STD"), 30000), (("b-mid", "STD"), 30000), (("a-zeta", "STD"), 30000),
         (("b-mid", "DBL"), 36000),

@@ -15,7 +15,13 @@ from hotelagg.search.v1 import search_pb2 as pb
 from servers.runtime.paging import PageTokens
 from tests.api.helpers import days_ahead, fails, inventory_stub, money, pb_date
 from tests.api.test_search import (
-    DOMAIN, FIRST, create_hotel, keys, search_request, search_stub, set_nights,
+    DOMAIN,
+    FIRST,
+    create_hotel,
+    keys,
+    search_request,
+    search_stub,
+    set_nights,
 )
 
 CENTRE = (38.7223, -9.1393)

@@ -74,7 +74,7 @@ class ServerProcess:
             ("grpc.max_reconnect_backoff_ms", 300),
         ])
 
-    def __enter__(self) -> "ServerProcess":
+    def __enter__(self) -> ServerProcess:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -41,7 +41,13 @@ from tests.e2e.booking_rig import confirm, create, our_bookings, sandboxes, unti
 from tests.e2e.crash_rig import kill_once_waiting, mirrored_hotel, served, server_settings
 from tests.e2e.process import free_port
 from tests.e2e.test_booking_kill_steps import (
-    ENDS, FIRST, HOLD_SECONDS, HOTEL, RESTARTED, _balanced, _the_booking,
+    ENDS,
+    FIRST,
+    HOLD_SECONDS,
+    HOTEL,
+    RESTARTED,
+    _balanced,
+    _the_booking,
 )
 from tests.e2e.wire_gate import ANSWERS, LATE, LOST, REQUESTS, WireGate
 

@@ -26,12 +26,22 @@ from sqlalchemy import select
 
 from sandbox.payment_gateway.plumbing import LEDGER
 from servers.storage.tables import holds
+from tests.api.helpers import request_id
 from tests.e2e.booking_rig import (
-    AUTHORIZE, CAPTURE, CM_CANCEL, CM_CONFIRM, REFUND, RESERVE, VOID, confirm, create, our_bookings, sandboxes,
+    AUTHORIZE,
+    CAPTURE,
+    CM_CANCEL,
+    CM_CONFIRM,
+    REFUND,
+    RESERVE,
+    VOID,
+    confirm,
+    create,
+    our_bookings,
+    sandboxes,
     until,
 )
 from tests.e2e.crash_rig import kill_once_waiting, mirrored_hotel, served, server_settings
-from tests.api.helpers import request_id
 from tests.e2e.process import free_port
 
 HOTEL = "cm-kill-hotel"

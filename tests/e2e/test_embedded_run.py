@@ -33,7 +33,8 @@ def start_run(workdir) -> ServerProcess:
                     sandbox_json_partner_port=str(free_port()), sandbox_ota_partner_port=str(free_port()))
     server = ServerProcess(["run"], workdir, port, env)
     server.env = env
-    server.partner_urls = [f"http://127.0.0.1:{env[f'HOTELAGG_SANDBOX_{kind}_PARTNER_PORT']}" for kind in ("JSON", "OTA")]
+    server.partner_urls = [f"http://127.0.0.1:{env[f'HOTELAGG_SANDBOX_{kind}_PARTNER_PORT']}"
+                           for kind in ("JSON", "OTA")]
     return server
 
 
@@ -121,7 +122,7 @@ def test_sandbox_partners_get_the_lisbon_hotels_and_sell_them_back(embedded):
 
 
 def _sell_through_sandbox_partners(server, day) -> None:
-    for url, code in zip(server.partner_urls, ("SANDBOX-JSON-1", "SANDBOX-OTA-1")):
+    for url, code in zip(server.partner_urls, ("SANDBOX-JSON-1", "SANDBOX-OTA-1"), strict=True):
         sold = admin(url + "/admin/reservations", "POST", dict(
             property_code=code, room_code="DBL", check_in=day.isoformat(),
             check_out=(day + timedelta(days=2)).isoformat(), rooms=1, guests=2, guest_name="Ada Lovelace",

@@ -40,7 +40,8 @@ async def rooms(pg) -> list[int]:
                 created_at=NOW, updated_at=NOW))
         await uow.commit()
     async with pg.reading() as conn:
-        ids = (await conn.execute(select(room_types.c.id).where(room_types.c.id != first).order_by(room_types.c.id))).scalars()
+        others = select(room_types.c.id).where(room_types.c.id != first).order_by(room_types.c.id)
+        ids = (await conn.execute(others)).scalars()
         return [first, *ids]
 
 
@@ -49,7 +50,8 @@ def _event(sequence: int, rows: list[tuple], code: str = "RT") -> ChannelEvent:
 
 
 def _rows(nights: int, available: int = 4, price: int = 10_000, start: int = 0) -> list[tuple]:
-    return [(DAY + timedelta(days=start + n), 10, available, price + n, 0, 0, False, False, False) for n in range(nights)]
+    return [(DAY + timedelta(days=start + n), 10, available, price + n, 0, 0, False, False, False)
+            for n in range(nights)]
 
 
 async def _merge(pg: Database, snapshots, restart: bool = False, now: datetime = NOW) -> dict:

@@ -8,8 +8,7 @@ import random
 import time
 from collections import defaultdict
 
-from servers.messaging import EmbeddedBus, Message, RetryPolicy
-from servers.messaging import store
+from servers.messaging import EmbeddedBus, Message, RetryPolicy, store
 from tests.integration.test_messaging_support import DRAIN, FAST, Recorder, outbox_statuses, send
 
 TOPIC = "partner.delivery"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import shutil
 import time
 import uuid
@@ -53,7 +54,7 @@ class Recorder:
     @property
     def gaps(self) -> list[float]:
         times = [d.at for d in self.deliveries]
-        return [b - a for a, b in zip(times, times[1:])]
+        return [b - a for a, b in itertools.pairwise(times)]
 
 
 async def send(db: Database, bus: Bus, topic: str, payload: dict, key: str = "k", commit: bool = True) -> int:

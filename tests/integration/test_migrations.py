@@ -1,7 +1,7 @@
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from alembic import command
 from sqlalchemy import CheckConstraint, create_engine, inspect
 
 from servers.storage.migrate import alembic_config, upgrade

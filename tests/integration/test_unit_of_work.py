@@ -65,11 +65,11 @@ async def test_each_unit_of_work_is_its_own_transaction(db):
 async def test_connection_outside_the_block_is_an_error(db):
     uow = db.unit_of_work()
     with pytest.raises(RuntimeError):
-        uow.connection
+        _ = uow.connection
     async with uow:
         pass
     with pytest.raises(RuntimeError):
-        uow.connection
+        _ = uow.connection
 
 
 async def test_for_update_locks_rows_only_where_rows_can_be_locked(db):

@@ -264,7 +264,8 @@ class FakeOtaWebhook:
             inner = ('<Success/><HotelReservations><HotelReservation><ResGlobalInfo><HotelReservationIDs>'
                      '<HotelReservationID ResID_Type="10" ResID_Value="B-OTA-1"/></HotelReservationIDs>'
                      f'</ResGlobalInfo></HotelReservation></HotelReservations>{warning}')
-        return f'<OTA_HotelResNotifRS xmlns="{NS}" EchoToken="{echo_token}" Version="1.0">{inner}</OTA_HotelResNotifRS>'.encode()
+        return (f'<OTA_HotelResNotifRS xmlns="{NS}" EchoToken="{echo_token}" Version="1.0">{inner}'
+                '</OTA_HotelResNotifRS>').encode()
 
 
 UNAVAILABLE = code_pb2.UNAVAILABLE

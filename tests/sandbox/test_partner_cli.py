@@ -44,7 +44,8 @@ def test_flags_make_the_config():
         "--protocol", "json_rest", "--partner-id", "p-1", "--api-key", "k", "--hotelagg-target", "h:1",
         "--requests-per-minute", "5", "--properties", "P1:DBL,TWN", "--error-rate", "0.5", "--outage",
         "--timeout-rate", "0.1", "--timeout-seconds", "2", "--force-429", "--retry-after", "9"]))
-    assert (config.protocol, config.partner_id, config.api_key, config.hotelagg_target) == ("json_rest", "p-1", "k", "h:1")
+    assert (config.protocol, config.partner_id, config.api_key, config.hotelagg_target) == \
+        ("json_rest", "p-1", "k", "h:1")
     assert config.requests_per_minute == 5 and config.properties == {"P1": frozenset({"DBL", "TWN"})}
     faults = config.faults
     assert (faults.error_rate, faults.outage, faults.timeout_rate, faults.timeout_seconds) == (0.5, True, 0.1, 2.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import time
 
 import pytest
@@ -10,7 +11,14 @@ import pytest_asyncio
 from sandbox.partner.catalogue import parse_properties
 from sandbox.partner.ratelimit import RateLimiter
 from tests.sandbox.partner_helpers import (
-    FakeClock, avail_message, avail_rq, day, night, ota_outcome, room, start_partner,
+    FakeClock,
+    avail_message,
+    avail_rq,
+    day,
+    night,
+    ota_outcome,
+    room,
+    start_partner,
 )
 
 
@@ -146,5 +154,5 @@ def test_properties_flag():
     assert parse_properties("PROP1:DBL,TWN;PROP2:STD") == {"PROP1": frozenset({"DBL", "TWN"}),
                                                            "PROP2": frozenset({"STD"})}
     for bad in ("PROP1", "PROP1:", "PROP 1:DBL", "P1:DBL;P1:TWN", ""):
-        with pytest.raises(Exception):
+        with pytest.raises(argparse.ArgumentTypeError):
             parse_properties(bad)

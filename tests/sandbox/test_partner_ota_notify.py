@@ -7,7 +7,15 @@ import asyncio
 import pytest_asyncio
 
 from tests.sandbox.partner_helpers import (
-    NS, FakeOtaWebhook, OtaAnswer, avail_message, avail_rq, day, eventually, start_partner, stay,
+    NS,
+    FakeOtaWebhook,
+    OtaAnswer,
+    avail_message,
+    avail_rq,
+    day,
+    eventually,
+    start_partner,
+    stay,
 )
 
 

@@ -6,7 +6,13 @@ import pytest
 import pytest_asyncio
 
 from tests.sandbox.partner_helpers import (
-    avail_message, avail_rq, day, ota_outcome, rate_message, rates_rq, start_partner,
+    avail_message,
+    avail_rq,
+    day,
+    ota_outcome,
+    rate_message,
+    rates_rq,
+    start_partner,
 )
 
 AVAIL, RATES = "OTA_HotelAvailNotifRQ", "OTA_HotelRateAmountNotifRQ"

@@ -13,7 +13,14 @@ from hotelagg.partner.v1 import partner_pb2
 from sandbox.partner.plumbing import NOTIFIER
 from sandbox.partner.seller import Seller
 from tests.sandbox.partner_helpers import (
-    FakePartnerService, day, eventually, night, room, rpc_error, start_partner, stay,
+    FakePartnerService,
+    day,
+    eventually,
+    night,
+    room,
+    rpc_error,
+    start_partner,
+    stay,
 )
 
 

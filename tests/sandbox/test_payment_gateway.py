@@ -129,7 +129,7 @@ async def test_a_configured_api_key_replaces_the_default() -> None:
 async def test_same_key_replays_the_first_answer_byte_for_byte(gateway: Gateway) -> None:
     key = new_key()
     first = await gateway.authorize(key=key)
-    reordered = '{"currency": "EUR",  "amount_minor": 10000, "token": "tok_visa"}'.encode()
+    reordered = b'{"currency": "EUR",  "amount_minor": 10000, "token": "tok_visa"}'
     second = await gateway.call("POST", "/v1/payments", key=key, raw=reordered)
     assert (second.status, second.raw) == (201, first.raw) and second.headers["Idempotent-Replayed"] == "true"
     reused = await gateway.authorize(amount=10_001, key=key)

@@ -15,9 +15,21 @@ from hypothesis import strategies as st
 
 from clients.breaker import AsyncCircuitBreaker
 from clients.channel_managers import (
-    ChannelManagerClient, ChannelManagerError, ChannelManagerUnavailable, Delta, HoldExpired,
-    HttpChannelManagerClient, MalformedAnswer, NotFound, ReservationStatus, Restricted, Snapshot,
-    SoldOut, parse_event, sign, verify_signature,
+    ChannelManagerClient,
+    ChannelManagerError,
+    ChannelManagerUnavailable,
+    Delta,
+    HoldExpired,
+    HttpChannelManagerClient,
+    MalformedAnswer,
+    NotFound,
+    ReservationStatus,
+    Restricted,
+    Snapshot,
+    SoldOut,
+    parse_event,
+    sign,
+    verify_signature,
 )
 
 API_KEY = "sandbox-key"

@@ -25,14 +25,16 @@ RECEIVED = datetime(2026, 5, 1, 9, 30, tzinfo=timezone.utc)  # when the updates 
 
 def _pb_night(day: date, available: int = 3, price: int | None = 12_000, **restrictions) -> pb.NightSnapshot:
     night = pb.NightSnapshot(date=common_pb2.Date(year=day.year, month=day.month, day=day.day), total_rooms=5,
-                             available_rooms=available, restrictions=pb.Restrictions(**restrictions) if restrictions else None)
+                             available_rooms=available,
+                             restrictions=pb.Restrictions(**restrictions) if restrictions else None)
     if price is not None:
         night.price.CopyFrom(common_pb2.Money(currency_code="EUR", amount_minor=price))
     return night
 
 
 def _update(*nights: pb.NightSnapshot) -> pb.ChannelUpdate:
-    return pb.ChannelUpdate(event_id="e-1", sequence=4, snapshot=pb.InventorySnapshot(room_type_code="STD", nights=nights))
+    return pb.ChannelUpdate(event_id="e-1", sequence=4,
+                            snapshot=pb.InventorySnapshot(room_type_code="STD", nights=nights))
 
 
 def test_a_requests_snapshot_is_the_nights_it_names():
@@ -77,7 +79,8 @@ def test_check_nights_names_every_bad_night_of_every_event():
     assert caught.value.code == Code.INVALID_ARGUMENT
     assert [f.field for f in caught.value.field_violations] == [
         "updates[0].snapshot.nights[1].date", "updates[0].snapshot.nights[2].available_rooms",
-        "updates[0].snapshot.nights[3].price", "updates[0].snapshot.nights[4].price", "updates[3].snapshot.nights[0].date"]
+        "updates[0].snapshot.nights[3].price", "updates[0].snapshot.nights[4].price",
+        "updates[3].snapshot.nights[0].date"]
     check_nights(events[1:3])  # good ones pass
 
 

@@ -10,7 +10,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from clients.partners import (
-    OtaFormatError, ResNotif, build_res_notif_rq, parse_res_notif, read_ota_answer, res_notif_error,
+    OtaFormatError,
+    ResNotif,
+    build_res_notif_rq,
+    parse_res_notif,
+    read_ota_answer,
+    res_notif_error,
     res_notif_success,
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import json
 import socket
 import xml.etree.ElementTree as ET
@@ -18,8 +19,17 @@ from hypothesis import strategies as st
 
 from clients.breaker import AsyncCircuitBreaker
 from clients.partners import (
-    AriNight, AriUpdate, JsonRestPartnerClient, OtaXmlPartnerClient, PartnerClient, PartnerRateLimited,
-    PartnerRejected, PartnerUnavailable, Receipt, RoomAri, partner_client,
+    AriNight,
+    AriUpdate,
+    JsonRestPartnerClient,
+    OtaXmlPartnerClient,
+    PartnerClient,
+    PartnerRateLimited,
+    PartnerRejected,
+    PartnerUnavailable,
+    Receipt,
+    RoomAri,
+    partner_client,
 )
 from clients.partners.ota_ari import avail_notif_rq, rate_amount_notif_rq
 from clients.partners.transport import parse_retry_after
@@ -427,6 +437,6 @@ def _assert_maximal(body: bytes, name: str) -> None:
         return tuple((e.tag, tuple(sorted(e.attrib.items()))) for e in rest)
     spans = sorted((c.get("InvTypeCode"), c.get("Start"), c.get("End"), value(m))
                    for m in ET.fromstring(body).iter(f"{Q}{name}") for c in [m.find(f"{Q}StatusApplicationControl")])
-    for (room_a, _, end_a, value_a), (room_b, start_b, _, value_b) in zip(spans, spans[1:]):
+    for (room_a, _, end_a, value_a), (room_b, start_b, _, value_b) in itertools.pairwise(spans):
         touching = dt.date.fromisoformat(end_a) + dt.timedelta(days=1) == dt.date.fromisoformat(start_b)
         assert not (room_a == room_b and touching and value_a == value_b), f"{room_a} {end_a}/{start_b} not merged"

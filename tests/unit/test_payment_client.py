@@ -13,8 +13,18 @@ from aiohttp import web
 
 from clients.breaker import AsyncCircuitBreaker
 from clients.payments import (
-    HttpPaymentProvider, IdempotencyKeyReused, Payment, PaymentDeclined, PaymentError, PaymentInProgress,
-    PaymentNotFound, PaymentProvider, PaymentStateError, PaymentStatus, PaymentUnavailable, parse_payment,
+    HttpPaymentProvider,
+    IdempotencyKeyReused,
+    Payment,
+    PaymentDeclined,
+    PaymentError,
+    PaymentInProgress,
+    PaymentNotFound,
+    PaymentProvider,
+    PaymentStateError,
+    PaymentStatus,
+    PaymentUnavailable,
+    parse_payment,
 )
 from sandbox.payment_gateway import DEFAULT_API_KEY, Config, start
 from sandbox.payment_gateway.plumbing import CONFIG, LEDGER
@@ -136,7 +146,7 @@ async def test_the_breaker_closes_again_once_the_gateway_recovers(gateway) -> No
     config = gateway[0].app[CONFIG]
     config.faults.outage = True
     async with provider_for(gateway, reset_timeout=0.2) as payments:
-        for attempt in range(FAIL_MAX):
+        for _ in range(FAIL_MAX):
             with pytest.raises(PaymentUnavailable) as down:
                 await payments.authorize("tok_visa", 1_000, "EUR", "auth-outage")
             assert down.value.retry_after == 1.0  # the gateway's Retry-After
