@@ -139,7 +139,9 @@ class AsyncCircuitBreaker:
         """Declares answers that are business, not breakdown (sold out, not found): never failures."""
         for exclusion in map(_exclusion, exclusions):
             if exclusion not in self.breaker.excluded_exceptions:
-                self.breaker.add_excluded_exception(exclusion)  # type: ignore[arg-type]
+                # pybreaker's annotation names only exception classes; its constructor's, and its code, take
+                # predicates too (_exclusion makes some).
+                self.breaker.add_excluded_exception(exclusion)  # type: ignore[arg-type, type-var]
 
     async def call(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         ticket = self._admit()

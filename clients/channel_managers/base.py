@@ -165,9 +165,23 @@ class ChannelManagerUnavailable(ServiceUnavailable):
 # ------------------------------------------------------------------------------------------ protocol
 
 
+class Breaker(Protocol):
+    """What a caller asks a client's circuit breaker (clients.breaker's, or a fake's)."""
+
+    @property
+    def is_open(self) -> bool: ...
+
+    def retry_after(self) -> float:
+        """Seconds a turned-away caller should wait (0 when calls go through)."""
+        ...
+
+
 @runtime_checkable
 class ChannelManagerClient(Protocol):
     """How inventory and booking talk to a channel manager; fakes in unit tests satisfy it too."""
+
+    # Booking fails fast, before any hold, while it is open.
+    breaker: Breaker
 
     async def availability(
         self, hotel_code: str, start: dt.date, end: dt.date, room_type: str | None = None

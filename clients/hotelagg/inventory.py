@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import TypedDict
 
 import grpc
 from google.protobuf.duration_pb2 import Duration
@@ -20,12 +21,19 @@ def _date(value: date) -> common_pb2.Date:
 SERVICE_TOKEN_HEADER = "x-service-token"
 
 
+class _CallOptions(TypedDict):
+    """What every call passes the stub besides its request."""
+
+    timeout: float
+    metadata: tuple[tuple[str, str], ...] | None
+
+
 class InventoryClient:
     def __init__(self, channel: grpc.aio.Channel, timeout: float = 10.0, service_token: str | None = None) -> None:
         self._stub = inventory_pb2_grpc.InventoryServiceStub(channel)
         # Holds, commits and partners' sales are RPCs for our own services: every call carries the token.
-        self._call = dict(timeout=timeout,
-                          metadata=((SERVICE_TOKEN_HEADER, service_token),) if service_token else None)
+        self._call = _CallOptions(timeout=timeout,
+                                  metadata=((SERVICE_TOKEN_HEADER, service_token),) if service_token else None)
 
     async def get_hotel(self, hotel_id: str) -> pb.Hotel:
         reply = await decoded(self._stub.GetHotel(pb.GetHotelRequest(hotel_id=hotel_id), **self._call))

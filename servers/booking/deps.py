@@ -4,7 +4,7 @@ payments, locks, the bus, and the clock they read the time from."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import timedelta
 
 from clients.channel_managers import ChannelManagerClient
@@ -46,15 +46,26 @@ class BookingDeps:
     _hotels: dict[str, tuple[float, object]] = field(default_factory=dict)
     hotel_ttl_seconds: float = 30.0
 
-    # Where bookings are kept: the database's (built from db) unless another is handed in (the
+    # Where bookings are kept: the database's (built from db) unless another store is handed in (the
     # unit tests' FakeBookings, with db None).
-    bookings: Bookings | None = None
+    store: InitVar[Bookings | None] = None
+    bookings: Bookings = field(init=False)
     # Every booking rule about time (holds, expiry, fees, back-off) reads this clock.
     clock: Clock = SYSTEM_CLOCK
 
-    def __post_init__(self) -> None:
-        if self.bookings is None:
+    def __post_init__(self, store: Bookings | None) -> None:
+        if store is not None:
+            self.bookings = store
+        elif self.db is not None:
             self.bookings = SqlBookings(self.db)
+        else:
+            raise ValueError("BookingDeps needs a database or a bookings store")
+
+    def our_inventory(self) -> InventoryClient:
+        """The inventory service's client, which every hold, commit and release goes through."""
+        if self.inventory is None:
+            raise RuntimeError("BookingDeps was built without the inventory service's client")
+        return self.inventory
 
     @property
     def channel_hold_seconds(self) -> int:
@@ -73,6 +84,6 @@ class BookingDeps:
         known = self._hotels.get(hotel_id)
         if known is not None and time.monotonic() - known[0] < self.hotel_ttl_seconds:
             return known[1]
-        hotel = await self.inventory.get_hotel(hotel_id)
+        hotel = await self.our_inventory().get_hotel(hotel_id)
         self._hotels[hotel_id] = (time.monotonic(), hotel)
         return hotel

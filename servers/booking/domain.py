@@ -57,7 +57,7 @@ class NewBooking:
     rooms: int
     guests: int
     payment_token: str
-    lead_guest: dict
+    lead_guest: dict[str, str]  # the Guest message's fields that were set
 
 
 def validate(booking: NewBooking, today: date, v: Violations) -> None:

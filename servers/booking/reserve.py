@@ -122,8 +122,8 @@ async def _reserve(deps: BookingDeps, booking: Booking, hotel, channel_manager, 
 # Each outside step of a create, sent exactly alike the first time and when asked again.
 
 async def _hold(deps: BookingDeps, booking: Booking):
-    return await deps.inventory.hold(f"{booking.id}:hold", booking.hotel_id, booking.room_type_code,
-                                     booking.check_in, booking.check_out, booking.rooms, deps.hold_ttl)
+    return await deps.our_inventory().hold(f"{booking.id}:hold", booking.hotel_id, booking.room_type_code,
+                                           booking.check_in, booking.check_out, booking.rooms, deps.hold_ttl)
 
 
 async def _reserve_at_channel_manager(deps: BookingDeps, booking: Booking, hotel, channel_manager):
@@ -192,7 +192,7 @@ async def _learn_step_in_flight(deps: BookingDeps, booking: Booking) -> Booking:
 async def release_everything(deps: BookingDeps, booking: Booking) -> None:
     """Releases the hold, the channel manager's reservation and an uncaptured authorization (idempotent)."""
     if booking.hold_id:
-        await deps.inventory.release(f"{booking.id}:release:hold", booking.hold_id)
+        await deps.our_inventory().release(f"{booking.id}:release:hold", booking.hold_id)
     await cancel_at_channel_manager(deps, booking)
     if booking.payment_reference and booking.paid_minor == 0:
         await void_authorization(deps, booking)

@@ -73,7 +73,7 @@ async def carry_on(deps: BookingDeps, booking: Booking) -> Booking:
     now = deps.clock.now()
     if booking.step_in_flight == domain.COMMIT_STEP:
         try:
-            await deps.inventory.commit(f"{booking.id}:commit", booking.hold_id)
+            await deps.our_inventory().commit(f"{booking.id}:commit", booking.hold_id)
         except HotelaggError as error:
             if hotel_reasons.parse(error.reason) in HOLD_LAPSED:
                 return await expire(deps, booking)
@@ -135,7 +135,7 @@ async def finish(deps: BookingDeps, booking: Booking) -> Booking:
     """Sells the rooms here and confirms at the channel manager; idempotent, safe to repeat."""
     now = deps.clock.now()
     try:
-        await deps.inventory.commit(f"{booking.id}:commit", booking.hold_id)
+        await deps.our_inventory().commit(f"{booking.id}:commit", booking.hold_id)
     except HotelaggError as error:
         if hotel_reasons.parse(error.reason) in HOLD_LAPSED:
             return await refund_and_cancel(deps, booking, f"the hold lapsed before confirmation ({error.reason})")
@@ -199,7 +199,7 @@ async def finish_cancelling(deps: BookingDeps, booking: Booking) -> Booking:
     await cancel_at_channel_manager(deps, booking)
     if booking.hold_id:
         # cancel_sale: a committed hold's sold rooms come back too; a held one is simply released.
-        await deps.inventory.release(f"{booking.id}:release:sale", booking.hold_id, cancel_sale=True)
+        await deps.our_inventory().release(f"{booking.id}:release:sale", booking.hold_id, cancel_sale=True)
     refund = booking.paid_minor - booking.fee_minor
     if refund > 0:
         await deps.payments.refund(booking.payment_reference, refund, f"{booking.id}:refund")

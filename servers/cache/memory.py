@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from datetime import date
+from typing import Final
 
 from servers.cache.base import CachedNight, CacheRow, cache_row
 
-_VERSION = 4  # in a CacheRow
+_VERSION: Final = 4  # in a CacheRow (Final: a literal index, so the row's item type is known)
 _tuple = tuple.__new__  # a CachedNight from a plain tuple, without the NamedTuple's Python __new__
 
 
@@ -47,7 +48,9 @@ class MemoryNightCache:
 
     def _live(self, hotel_id: str, night: date, room_type_code: str, now: float) -> CachedNight | None:
         room = self._rooms.get((hotel_id, room_type_code))
-        entry = None if room is None else room.get(night)
+        if room is None:
+            return None
+        entry = room.get(night)
         if entry is None:
             return None
         if entry[0] <= now:

@@ -45,7 +45,7 @@ class RedisNightCache:
         if not rows:
             return
         keys = [night_key(self.prefix, hotel_id, row[0], room_type_code) for row in rows]
-        args: list[object] = [self.ttl_seconds]
+        args: list[int | str] = [self.ttl_seconds]
         for row in rows:
             args.extend((row[4], cache_json(row[1], row[2], row[3], row[4], row[5:10])))
         await self._put(keys=keys, args=args)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 
 from servers.messaging import store
 from servers.messaging.bus import Bus, Outcome, RetryPolicy, decide, run_handler
@@ -109,10 +110,10 @@ class EmbeddedBus(Bus):
         for message in messages:
             task = asyncio.create_task(self._deliver(message), name=f"outbox-{message.id}")
             self._in_flight[message.id] = task
-            task.add_done_callback(lambda _task, message_id=message.id: self._finished(message_id))
+            task.add_done_callback(partial(self._finished, message.id))
         return len(messages)
 
-    def _finished(self, message_id: int) -> None:
+    def _finished(self, message_id: int, _task: asyncio.Task[None]) -> None:
         self._in_flight.pop(message_id, None)
         self._wake.set()  # room for more, and the next message of that key may now run
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import String, insert
 
 from servers.runtime.clock import SYSTEM_CLOCK
 from servers.storage.database import UnitOfWork
@@ -19,7 +19,10 @@ from servers.storage.tables import outbox
 
 # Topics become RabbitMQ queue names ("{prefix}.{topic}.retry.1"), so they stay plain.
 _TOPIC = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}$")
-_KEY_LENGTH = outbox.c.message_key.type.length
+# The column's own length, so the check and the table cannot drift apart.
+_KEY_TYPE = outbox.c.message_key.type
+assert isinstance(_KEY_TYPE, String) and _KEY_TYPE.length is not None
+_KEY_LENGTH = _KEY_TYPE.length
 
 
 @dataclass(frozen=True)
@@ -77,4 +80,6 @@ async def enqueue(
             created_at=now,
         )
     )
-    return int(result.inserted_primary_key[0])
+    inserted = result.inserted_primary_key
+    assert inserted is not None  # an INSERT of one row always has its key
+    return int(inserted[0])

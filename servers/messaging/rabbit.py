@@ -21,14 +21,14 @@ import logging
 from functools import partial
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustChannel, AbstractRobustConnection
 from aio_pika.exceptions import AMQPError, ChannelNotFoundEntity
 
 from servers.messaging import store
 from servers.messaging.bus import Bus, Handler, Outcome, RetryPolicy, decide, describe, run_handler
 from servers.messaging.outbox import Message
 from servers.messaging.relay import Relay
-from servers.messaging.topology import ATTEMPT_HEADER, Topology, declare, decode, encode, forward
+from servers.messaging.topology import ATTEMPT_HEADER, Topology, declare, decode, encode, forward, header_int
 from servers.storage.database import Database
 
 log = logging.getLogger("hotelagg.messaging")
@@ -73,7 +73,7 @@ class RabbitBus(Bus):
             client_properties={"connection_name": f"{self.topology.prefix}-bus"},
         )
         try:
-            await self._open_channels()
+            await self._open_channels(self.connection)
         except BaseException:
             await self.connection.close()
             self.connection = self.publisher = None
@@ -81,10 +81,10 @@ class RabbitBus(Bus):
         self._started = True
         self._relay_task = asyncio.create_task(self.relay.run_forever(), name="outbox-relay")
 
-    async def _open_channels(self) -> None:
+    async def _open_channels(self, connection: AbstractRobustConnection) -> None:
         # Confirms: a publish returns once the broker has the message; an unroutable one raises.
-        self.publisher = await self.connection.channel(publisher_confirms=True, on_return_raises=True)
-        consumer = await self.connection.channel()
+        self.publisher = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        consumer = await connection.channel()
         await consumer.set_qos(prefetch_count=self._prefetch)
         for topic, handler in self._handlers.items():
             await self._declare(topic)
@@ -121,6 +121,8 @@ class RabbitBus(Bus):
     async def _declare(self, topic: str) -> None:
         if topic in self._declared:
             return
+        if self.publisher is None:
+            raise RuntimeError("bus not started")
         async with self._declaring:
             if topic not in self._declared:
                 await declare(self.publisher, self.topology, topic)
@@ -141,6 +143,7 @@ class RabbitBus(Bus):
 
     async def _on_delivery(self, topic: str, handler: Handler, incoming: AbstractIncomingMessage) -> None:
         task = asyncio.current_task()
+        assert task is not None  # aio-pika runs each delivery's callback in a task of its own
         self._handling.add(task)
         try:
             outcome = await self._handle(topic, handler, incoming)
@@ -158,8 +161,8 @@ class RabbitBus(Bus):
     async def _handle(self, topic: str, handler: Handler, incoming: AbstractIncomingMessage) -> Outcome:
         try:
             message = decode(incoming, topic)
-        except ValueError as error:
-            return Outcome("park", error=describe(error))
+        except ValueError as malformed:
+            return Outcome("park", error=describe(malformed))
         error = await run_handler(handler, message)
         if error is not None:
             log.warning("handler of %s failed on attempt %s: %r", topic, message.attempt, error)
@@ -196,7 +199,7 @@ class RabbitBus(Bus):
             return False  # reconnecting: not idle yet
         return not self._handling
 
-    def _inspection(self) -> AbstractChannel:
+    def _inspection(self) -> AbstractRobustChannel:
         """A short-lived channel: closing it gives back every message taken from it and not acked."""
         if self.connection is None:
             raise RuntimeError("bus not started")
@@ -232,7 +235,7 @@ class RabbitBus(Bus):
         return moved
 
 
-async def _parking(channel: AbstractChannel, name: str) -> aio_pika.abc.AbstractQueue | None:
+async def _parking(channel: AbstractRobustChannel, name: str) -> aio_pika.abc.AbstractQueue | None:
     """The parking queue, or None if it was never declared (nothing of that topic was ever sent)."""
     try:
         return await channel.declare_queue(name, passive=True, robust=False)
@@ -242,7 +245,7 @@ async def _parking(channel: AbstractChannel, name: str) -> aio_pika.abc.Abstract
 
 def _attempt(incoming: AbstractIncomingMessage) -> int:
     try:
-        return int((incoming.headers or {}).get(ATTEMPT_HEADER, 1))
+        return header_int((incoming.headers or {}).get(ATTEMPT_HEADER, 1))
     except (TypeError, ValueError):
         return 1
 

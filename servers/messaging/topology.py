@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import aio_pika
@@ -102,9 +103,17 @@ def decode(incoming: AbstractMessage, topic: str) -> Message:
         topic=topic,
         key=str(headers.get(KEY_HEADER, "")),
         payload=payload,
-        attempt=int(headers.get(ATTEMPT_HEADER, 1)),
-        last_error=error.decode() if isinstance(error, bytes) else error,
+        attempt=header_int(headers.get(ATTEMPT_HEADER, 1)),
+        last_error=error.decode() if isinstance(error, bytes) else None if error is None else str(error),
     )
+
+
+def header_int(value: object) -> int:
+    """A number header as int() reads it: another producer may send it as text or bytes; a value that is
+    no number raises TypeError (or ValueError) as int() would."""
+    if isinstance(value, int | float | str | bytes | bytearray | Decimal):
+        return int(value)
+    raise TypeError(f"not a number header: {type(value).__name__}")
 
 
 def forward(incoming: AbstractMessage, attempt: int, error: str | None) -> aio_pika.Message:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, case, desc, literal, or_, select, text, union_all, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Select
 
 from servers.partner.delivery_rounds import Round
 from servers.partner.domain import DELIVERED, OPEN, PARKED, PENDING, RETRYING
@@ -110,9 +112,11 @@ _ARI_COLUMNS = (listings.c.partner_property_code, listings.c.partner_room_code, 
                 inventory.c.closed_to_departure, inventory.c.stop_sell)
 
 
-def _window(delivery: Row):
+def _window(delivery: Row) -> Select[Any]:
     """One delivery's nights for its partner's active listings of its hotel (each window on its own index
-    range: an OR of windows would read every night of each room type)."""
+    range: an OR of windows would read every night of each room type).
+
+    Its return type is written out: inferred, the union_all of these windows crashes mypy 2.4."""
     return (
         select(literal(delivery.id).label("delivery_id"), *_ARI_COLUMNS)
         .join(hotels, hotels.c.id == listings.c.hotel_id)
@@ -169,7 +173,8 @@ async def finish_round(db: Database, sent: dict[str, tuple[Row, int]], released:
 
 async def record_failure(uow: UnitOfWork, delivery_id: str, status: str, error: str, retry_at: datetime | None,
                          now: datetime, *, attempt: bool = True) -> None:
-    values = dict(status=status, last_error=error, next_attempt_at=retry_at, lease_until=None, updated_at=now)
+    values: dict[str, Any] = dict(status=status, last_error=error, next_attempt_at=retry_at, lease_until=None,
+                                  updated_at=now)
     if attempt:
         values["attempt_count"] = deliveries.c.attempt_count + 1
     await uow.connection.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))

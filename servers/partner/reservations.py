@@ -71,6 +71,8 @@ class Reservations:
             r = request.reservation
             async with self.db.reading_primary() as conn:
                 listing = await store.listing_by_codes(conn, partner.id, r.partner_property_code, r.partner_room_code)
+            if self.inventory is None:
+                raise RuntimeError("partner reservations were built without the inventory service's client")
             try:
                 answer = await self.inventory.apply_partner_reservation(ledger_request(partner.id, listing, r))
             except HotelaggError as error:

@@ -119,9 +119,9 @@ class DeliveryWorker:
                 ticket.settle(None)  # delivered already, or carried by another message of this round
         if not carrying:
             return
-        sent = await asyncio.gather(*(self._send(t, leases.leased[i], leases.ari[i]) for i, t in carrying.items()),
-                                    return_exceptions=True)
-        outcomes = dict(zip(carrying, sent, strict=True))
+        answers = await asyncio.gather(
+            *(self._send(t, leases.leased[i], leases.ari[i]) for i, t in carrying.items()), return_exceptions=True)
+        outcomes = dict(zip(carrying, answers, strict=True))
         for delivery_id, outcome in outcomes.items():
             if isinstance(outcome, Exception):  # not even its failure could be written: the bus retries it
                 carrying[delivery_id].fail(outcome)

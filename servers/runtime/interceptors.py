@@ -82,9 +82,9 @@ class ApiInterceptor(aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]],
         details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = await continuation(details)
         if handler is None or not details.method.startswith("/hotelagg."):
             return handler
@@ -96,7 +96,9 @@ class ApiInterceptor(aio.ServerInterceptor):
             )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                self._server_stream(handler.unary_stream, details),
+                # The stubs type a handler's behaviour as the sync server's (an Iterator); on grpc.aio's
+                # server, where this interceptor runs, it is an async generator.
+                self._server_stream(handler.unary_stream, details),  # type: ignore[arg-type]
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from typing import overload
 
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -58,6 +59,15 @@ def read_timestamp(v: Violations, message: Timestamp, field: str) -> datetime | 
 
 def date_proto(value: date) -> common_pb2.Date:
     return common_pb2.Date(year=value.year, month=value.month, day=value.day)
+
+
+# A price in gives a Money out: the overloads let callers with an amount they know keep a Money.
+@overload
+def money_proto(amount_minor: int, currency_code: str) -> common_pb2.Money: ...
+
+
+@overload
+def money_proto(amount_minor: int | None, currency_code: str) -> common_pb2.Money | None: ...
 
 
 def money_proto(amount_minor: int | None, currency_code: str) -> common_pb2.Money | None:

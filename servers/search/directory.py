@@ -53,11 +53,11 @@ class HotelDirectory:
         for row in type_rows:
             types[row.hotel_id].append(RoomTypeInfo(row.code, row.name, row.max_occupancy))
         by_id, by_city, by_cell = {}, defaultdict(list), defaultdict(list)
-        for row in hotel_rows:
-            info = HotelInfo(row.id, row.name, row.city, row.latitude, row.longitude, row.currency_code,
-                             row.channel_manager_id, tuple(types.get(row.id, ())))
-            by_id[row.id] = info
-            by_city[row.city_key].append(info)
+        for hotel in hotel_rows:
+            info = HotelInfo(hotel.id, hotel.name, hotel.city, hotel.latitude, hotel.longitude, hotel.currency_code,
+                             hotel.channel_manager_id, tuple(types.get(hotel.id, ())))
+            by_id[hotel.id] = info
+            by_city[hotel.city_key].append(info)
             by_cell[_cell(row.latitude, row.longitude)].append(info)
         self._by_id, self._by_city, self._by_cell = by_id, dict(by_city), dict(by_cell)
         self._loaded_at = time.monotonic()

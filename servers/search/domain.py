@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from servers.cache.base import CachedNight
 from servers.hotel.stays import arrival_refusal
@@ -61,7 +62,7 @@ class Option:
     # What sort_key holds, in order: a page token's position must be of these to be compared with it.
     SORT_KEY_TYPES = (int, str, str, str)
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[int, str, str, str]:
         return (self.total_minor, self.hotel.name, self.hotel.hotel_id, self.room_type.code)
 
 
@@ -76,9 +77,10 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 def sellable_option(hotel: HotelInfo, room_type: RoomTypeInfo, nights: list[NightView | None],
                     departure: NightView | None, rooms: int, now: float, distance: float) -> Option | None:
     """The option, if the room type can be sold for every night of the stay under its restrictions."""
-    if any(n is None or n.night.price is None for n in nights):
-        return None
     views = [n for n in nights if n is not None]
+    prices = tuple(v.night.price for v in views if v.night.price is not None)
+    if len(views) < len(nights) or len(prices) < len(views):  # a night unknown, or without a price
+        return None
     if any(v.night.available < rooms or v.night.restrictions[4] for v in views):
         return None
     min_stay, max_stay, closed_to_arrival, _, _ = views[0].night.restrictions
@@ -86,7 +88,6 @@ def sellable_option(hotel: HotelInfo, room_type: RoomTypeInfo, nights: list[Nigh
         return None
     if departure is not None and departure.night.restrictions[3]:
         return None
-    prices = tuple(v.night.price for v in views)
     return Option(hotel, room_type, prices, sum(prices) * rooms, min(v.night.available for v in views),
                   _freshness(views), min(v.night.last_updated for v in views), distance)
 
@@ -98,6 +99,6 @@ def _freshness(views: list[NightView]) -> str:
     return CACHED if sources == {CACHED} else LIVE
 
 
-def after(option: Option, position: list | None) -> bool:
+def after(option: Option, position: list[Any] | None) -> bool:
     """Whether the option comes after a page's last one (keyset paging)."""
     return position is None or list(option.sort_key()) > position

@@ -147,6 +147,7 @@ def _validate(request: pb.SearchAvailabilityRequest, today: date) -> tuple[date,
     for i, code in enumerate(request.room_type_codes):
         check_room_type_code(v, code, f"room_type_codes[{i}]")
     v.raise_if_any()
+    assert check_in is not None and check_out is not None  # read_date recorded why otherwise: raised above
     limit = page_size(request.page_size, domain.DEFAULT_PAGE_SIZE, domain.MAX_PAGE_SIZE)
     return check_in, check_out, request.rooms or 1, limit
 

@@ -81,7 +81,7 @@ def booking_world(*, channel_manager: bool = True, rooms_left: int = 10, price_m
     inventory = FakeInventory(clock, hotel, rooms_left=rooms_left, price_minor=price_minor, default_ttl=HOLD_TTL)
     cm, payments = FakeChannelManager(clock), FakePayments()
     deps = BookingDeps(None, {CHANNEL_MANAGER_ID: cm}, payments, MemoryLocks(), HOLD_TTL,
-                       inventory=inventory, bus=bus, bookings=bookings, clock=clock)
+                       inventory=inventory, bus=bus, store=bookings, clock=clock)
     journal: list[str] = []
     for name, party in (("inventory", inventory), ("channel_manager", cm), ("payments", payments)):
         party.faults.journal, party.faults.party = journal, name

@@ -16,7 +16,10 @@ def run_migrations() -> None:
     if connection is not None:
         _run(connection)
         return
-    url = sync_url(config.get_main_option("sqlalchemy.url"))
+    configured = config.get_main_option("sqlalchemy.url")
+    if configured is None:
+        raise RuntimeError("alembic.ini names no sqlalchemy.url")
+    url = sync_url(configured)
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         _run(connection)
