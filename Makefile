@@ -70,9 +70,13 @@ $(BUF):
 	npm install --prefix .tools --no-audit --no-fund @bufbuild/buf@$(BUF_VERSION)
 	@test -x $@ || { echo "tools: $@ missing after npm install" >&2; exit 1; }
 
-lint: $(BUF) ## buf lint + buf format check of protos/
+# ruff lints (no `ruff format`: the code keeps its own wrapping); mypy's files and strictness are in
+# pyproject.toml.
+lint: $(BUF) $(STAMP) ## buf lint + buf format check of protos/, ruff check and mypy of the Python
 	$(BUF) lint
 	$(BUF) format -d --exit-code
+	$(VENV)/bin/ruff check .
+	$(PYTHON) -m mypy
 
 # Compares the working tree's protos with those on the local branch `main`
 # (needs at least one commit there); run it on a feature branch before merging.
@@ -102,8 +106,8 @@ run: venv ## embedded mode: migrate, seed, then run everything in one process
 bench: $(STAMP) ## run the benchmarks
 	$(PYTHON) -m bench
 
-clean: ## remove var/, .pytest_cache and __pycache__ (keeps .venv, .tools)
-	rm -rf var .pytest_cache
+clean: ## remove var/, the test and lint caches and __pycache__ (keeps .venv, .tools)
+	rm -rf var .pytest_cache .ruff_cache .mypy_cache
 	find . \( -path ./.venv -o -path ./.tools -o -path ./.git \) -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
 
 distclean: clean ## clean, and also remove .venv, .tools and *.egg-info
