@@ -226,7 +226,7 @@ async def start(settings: Settings, services: Sequence[str] = SERVICE_NAMES, por
     registrations = [
         ServiceRegistration(spec.full_name, spec.add_to_server,
                             _servicer(name, parts, booking, reservations, buses, hold_batcher), spec.guarded)
-        for name, spec in zip(services, specs)]
+        for name, spec in zip(services, specs, strict=True)]
     names = await start_serving(bound, registrations)
     webhooks, bound_webhook_port = await _start_receiver(parts, services, reservations, webhook_port)
     system = System(services=services, foundation=parts, inventory=inventory, booking=booking,

@@ -93,8 +93,8 @@ async def run(settings: Settings) -> None:
     payments_port = int(os.environ.get("HOTELAGG_SANDBOX_PAYMENTS_PORT", "8091"))
     rate = float(os.environ.get("HOTELAGG_SANDBOX_COMPETITOR_RATE", "0.2"))
     settings = with_sandbox(settings, sandbox_port)
-    if settings.payment_gateway_url is None:
-        settings = settings.model_copy(update={"payment_gateway_url": f"http://127.0.0.1:{payments_port}"})
+    payment_gateway_url = settings.payment_gateway_url or f"http://127.0.0.1:{payments_port}"
+    settings = settings.model_copy(update={"payment_gateway_url": payment_gateway_url})
     cm = settings.channel_managers[SANDBOX_ID]
     log_dir = os.environ.get("HOTELAGG_SANDBOX_LOG_DIR", "var")
     sandbox = start_process("sandbox.channel_manager", [
@@ -107,10 +107,11 @@ async def run(settings: Settings) -> None:
                              int(os.environ.get("HOTELAGG_SANDBOX_OTA_PARTNER_PORT", "8093")))
     helpers = [sandbox, gateway, *start_partners(settings, partners, log_dir)]
     try:
-        for url in (cm.base_url, settings.payment_gateway_url, *(p.endpoint for p in partners)):
+        for url in (cm.base_url, payment_gateway_url, *(p.endpoint for p in partners)):
             await wait_until_up(url)
         await _link_sandbox_hotels(settings, cm.base_url, partners)
         running = await bootstrap.start(settings)
+        assert running.system is not None  # bootstrap.start always says what it built
         webhook_port = running.system.webhook_port
         await subscribe(cm, f"http://127.0.0.1:{webhook_port}{webhook_path(SANDBOX_ID)}")
         print(f"hotelagg serving every service on {settings.host}:{running.port}; webhooks on :{webhook_port}; "

@@ -180,8 +180,10 @@ class Breaker(Protocol):
 class ChannelManagerClient(Protocol):
     """How inventory and booking talk to a channel manager; fakes in unit tests satisfy it too."""
 
-    # Booking fails fast, before any hold, while it is open.
-    breaker: Breaker
+    @property
+    def breaker(self) -> Breaker:
+        """Booking fails fast, before any hold, while it is open."""
+        ...
 
     async def availability(
         self, hotel_code: str, start: dt.date, end: dt.date, room_type: str | None = None

@@ -11,10 +11,12 @@ from clients.channel_managers import ChannelManagerClient
 from clients.hotelagg import InventoryClient
 from clients.payments import PaymentProvider
 from servers.booking.bookings import Bookings
+from servers.booking.reasons import BookingReason
 from servers.booking.store import SqlBookings
 from servers.cache.locks import Locks
 from servers.messaging import Bus
 from servers.runtime.clock import SYSTEM_CLOCK, Clock
+from servers.runtime.errors import ApiError, Code
 from servers.storage.database import Database
 
 # Slack for the reconciliation run itself (its calls out, its lock waits).
@@ -31,7 +33,7 @@ def recovery_window(reconcile_stuck_seconds: float, reconcile_interval_seconds: 
 class BookingDeps:
     db: Database | None
     channel_managers: dict[str, ChannelManagerClient]
-    payments: PaymentProvider
+    payments: PaymentProvider | None  # None: no gateway configured, no booking is taken
     locks: Locks
     hold_ttl: timedelta = timedelta(minutes=15)
     # How much longer the channel manager holds the rooms than we do: long enough for the
@@ -60,6 +62,14 @@ class BookingDeps:
             self.bookings = SqlBookings(self.db)
         else:
             raise ValueError("BookingDeps needs a database or a bookings store")
+
+    def our_payments(self) -> PaymentProvider:
+        """The payment gateway's client; without one a booking cannot be taken or settled (UNAVAILABLE)."""
+        if self.payments is None:
+            raise ApiError(Code.UNAVAILABLE, BookingReason.PAYMENTS_NOT_CONFIGURED,
+                           "no payment gateway is configured (HOTELAGG_PAYMENT_GATEWAY_URL)", {},
+                           retry_after_seconds=60)
+        return self.payments
 
     def our_inventory(self) -> InventoryClient:
         """The inventory service's client, which every hold, commit and release goes through."""

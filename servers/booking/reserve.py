@@ -23,10 +23,9 @@ from servers.booking import domain
 from servers.booking.bookings import Booking
 from servers.booking.deps import BookingDeps
 from servers.booking.errors import as_api_error, channel_manager_down
-from servers.booking.reasons import BookingReason
 from servers.booking.to_the_end import run_to_the_end
 from servers.hotel.reasons import HotelReason
-from servers.runtime.errors import ApiError, Code, aborted, failed_precondition, not_found
+from servers.runtime.errors import ApiError, aborted, failed_precondition, not_found
 from servers.runtime.reasons import ApiReason
 from servers.storage.idempotency import request_hash
 
@@ -39,9 +38,7 @@ TRANSIENT_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDE
 
 async def create_booking(deps: BookingDeps, request: pb.CreateBookingRequest, new: domain.NewBooking) -> Booking:
     now = deps.clock.now()
-    if deps.payments is None:
-        raise ApiError(Code.UNAVAILABLE, BookingReason.PAYMENTS_NOT_CONFIGURED,
-                       "no payment gateway is configured (HOTELAGG_PAYMENT_GATEWAY_URL)", {}, retry_after_seconds=60)
+    deps.our_payments()  # none configured: refused before anything is held
     hotel = await deps.hotel(new.hotel_id)
     room_type = next((rt for rt in hotel.room_types if rt.code == new.room_type_code), None)
     if room_type is None:
@@ -137,7 +134,7 @@ async def _reserve_at_channel_manager(deps: BookingDeps, booking: Booking, hotel
 
 
 async def _authorize(deps: BookingDeps, booking: Booking):
-    return await deps.payments.authorize(booking.payment_token, booking.total_minor, booking.currency_code,
+    return await deps.our_payments().authorize(booking.payment_token, booking.total_minor, booking.currency_code,
                                          f"{booking.id}:authorize", description=f"booking {booking.id}")
 
 
@@ -215,7 +212,7 @@ async def void_authorization(deps: BookingDeps, booking: Booking) -> None:
     """Voids an uncaptured authorization. One the gateway does not know, or already voided or lapsed,
     holds no money: done, not a failure to retry forever. A captured one is not ours to void: raised."""
     try:
-        await deps.payments.void(booking.payment_reference, f"{booking.id}:void")
+        await deps.our_payments().void(booking.payment_reference, f"{booking.id}:void")
     except PaymentNotFound:
         log.warning("the gateway does not know the payment; nothing to void",
                     extra={"booking_id": booking.id, "payment": booking.payment_reference})

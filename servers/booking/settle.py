@@ -86,7 +86,7 @@ async def carry_on(deps: BookingDeps, booking: Booking) -> Booking:
 
 async def _capture(deps: BookingDeps, booking: Booking, now: datetime) -> Booking:
     try:
-        payment = await deps.payments.capture(booking.payment_reference, booking.total_minor,
+        payment = await deps.our_payments().capture(booking.payment_reference, booking.total_minor,
                                               f"{booking.id}:capture")
     except PaymentInProgress:
         raise  # the first attempt is still at the gateway: its answer comes to whoever asks next
@@ -107,7 +107,7 @@ async def capture_known(deps: BookingDeps, booking: Booking) -> Booking:
     cancel then refunds it instead of voiding a captured payment (which the gateway refuses)."""
     if booking.step_in_flight != domain.CAPTURE_STEP or booking.paid_minor > 0:
         return booking
-    payment = await deps.payments.payment(booking.payment_reference)
+    payment = await deps.our_payments().payment(booking.payment_reference)
     if payment.captured_minor == 0:
         return booking
     return await deps.bookings.change(booking, deps.clock.now(), paid_minor=payment.captured_minor,
@@ -202,7 +202,7 @@ async def finish_cancelling(deps: BookingDeps, booking: Booking) -> Booking:
         await deps.our_inventory().release(f"{booking.id}:release:sale", booking.hold_id, cancel_sale=True)
     refund = booking.paid_minor - booking.fee_minor
     if refund > 0:
-        await deps.payments.refund(booking.payment_reference, refund, f"{booking.id}:refund")
+        await deps.our_payments().refund(booking.payment_reference, refund, f"{booking.id}:refund")
     elif booking.payment_reference and booking.paid_minor == 0:
         await void_authorization(deps, booking)
     return await deps.bookings.move(booking, domain.CANCELLED, deps.clock.now(),

@@ -115,7 +115,8 @@ class Bus(abc.ABC):
     async def start(self) -> None: ...
 
     @abc.abstractmethod
-    async def stop(self) -> None: ...
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stops taking messages; handlers in flight get up to `grace` seconds to finish."""
 
     @abc.abstractmethod
     async def notify(self) -> None:

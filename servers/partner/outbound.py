@@ -57,11 +57,11 @@ def change_marker(bus: Bus | None, clock: Clock = SYSTEM_CLOCK):
 
 def ari_updates(rows: list[Row], key: str) -> list[AriUpdate]:
     """One update per partner property code; available is what a new booking could take."""
-    updates = []
+    updates: list[AriUpdate] = []
     for property_code, by_property in groupby(rows, key=lambda r: r.partner_property_code):
-        rooms = []
-        for room_code, nights in groupby(by_property, key=lambda r: r.partner_room_code):
-            nights = list(nights)
+        rooms: list[RoomAri] = []
+        for room_code, of_room in groupby(by_property, key=lambda r: r.partner_room_code):
+            nights = list(of_room)
             rooms.append(RoomAri(room_code, nights[0].currency_code, tuple(
                 AriNight(n.night, sellable(n.available, n.held), n.price_minor, n.min_stay, n.max_stay,
                          bool(n.closed_to_arrival), bool(n.closed_to_departure), bool(n.stop_sell))

@@ -145,7 +145,8 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
                                           f"delivery {row.id} is {row.status}; only a "
                                           "parked delivery is sent again by hand", status=row.status)
             await outbound.announce(uow, self.bus, row.id, row.partner_id, row.hotel_id)
-            return pb.RetryDeliveryResponse(delivery=mapping.delivery_proto(await deliveries.get(uow.connection, row.id)))
+            again = await deliveries.get(uow.connection, row.id)
+            return pb.RetryDeliveryResponse(delivery=mapping.delivery_proto(again))
 
         return await self.idempotency.run(SCOPE + "RetryDelivery", request, pb.RetryDeliveryResponse, work)
 
@@ -161,6 +162,7 @@ class PartnerServicer(partner_pb2_grpc.PartnerServiceServicer):
                 raise failed_precondition(PartnerReason.LISTING_INACTIVE, f"listing {listing.id} is not active")
             await self._push_window(uow, listing.partner_id, listing.hotel_id, start, end, self.clock.now())
             row = await deliveries.open_for(uow.connection, listing.partner_id, listing.hotel_id)
+            assert row is not None  # _push_window opened it (or widened the open one) in this unit of work
             return pb.SyncListingResponse(delivery=mapping.delivery_proto(row))
 
         scope = SCOPE + "SyncListing" + ("" if caller.is_operator else f"/{caller.partner.id}")

@@ -139,8 +139,9 @@ async def sandbox_with(price: int, port: int = 0, code: str = CODE, rooms: int =
 
 async def add_sandbox_hotel(port: int, price: int, code: str, rooms: int = 5, announce: bool = True) -> None:
     """`announce=False`: a hotel that sold before it was connected; its feed starts at the next change."""
-    body = {"announce": announce, "hotel_code": code, "name": code, "currency": "EUR", "start": date.today().isoformat(),
-            "nights": NIGHTS, "room_types": [{"code": "STD", "name": "Standard", "total": rooms, "price_minor": price}]}
+    body = {"announce": announce, "hotel_code": code, "name": code, "currency": "EUR",
+            "start": date.today().isoformat(), "nights": NIGHTS,
+            "room_types": [{"code": "STD", "name": "Standard", "total": rooms, "price_minor": price}]}
     async with aiohttp.ClientSession() as session:
         async with session.post(f"http://127.0.0.1:{port}/admin/hotels", json=body) as reply:
             assert reply.status == 201
@@ -151,8 +152,9 @@ async def create_mirrored_hotel(stub, base_url: str, hotel_id: str = HOTEL, code
         name=f"Mirrored {hotel_id}", city="Rome", country_code="IT", latitude=41.9, longitude=12.5,
         time_zone="Europe/Rome", currency_code="EUR",
         channel_manager={"channel_manager_id": "sandbox", "base_url": base_url, "hotel_code": code})))
-    await stub.CreateRoomType(inv.CreateRoomTypeRequest(request_id=request_id(), hotel_id=hotel_id, room_type=inv.RoomType(
-        code="STD", name="Standard", max_occupancy=2, total_rooms=rooms)))
+    await stub.CreateRoomType(inv.CreateRoomTypeRequest(
+        request_id=request_id(), hotel_id=hotel_id,
+        room_type=inv.RoomType(code="STD", name="Standard", max_occupancy=2, total_rooms=rooms)))
 
 
 @asynccontextmanager

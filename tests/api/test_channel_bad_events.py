@@ -141,7 +141,8 @@ async def test_a_refused_webhook_has_its_hotel_reloaded_at_once(db):
     async with mirrored(db) as rig:
         await rig.poller.poll_all()
         await rig.change_prices(14000)
-        garbage = await rig.emit_garbage("snapshot", {"room_type_code": "STD", "nights": [_night(restrictions={"min_stay": -1})]})
+        garbage = await rig.emit_garbage(
+            "snapshot", {"room_type_code": "STD", "nights": [_night(restrictions={"min_stay": -1})]})
         [event] = await rig.feed(since=garbage - 1)
         status, answer = await rig.post(event)
         assert (status, answer["error"]) == (400, "bad_event")

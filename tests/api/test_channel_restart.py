@@ -14,7 +14,8 @@ from sandbox.channel_manager import Config, start
 from servers import bootstrap
 from servers.runtime.config import Settings
 from servers.storage.tables import webhook_events
-from tests.api.channel_helpers import CODE as MIRRORED_CODE, NIGHTS, mirrored
+from tests.api.channel_helpers import CODE as MIRRORED_CODE
+from tests.api.channel_helpers import NIGHTS, mirrored
 from tests.api.helpers import inventory_stub, pb_date, request_id
 
 HOTEL, CODE = "restarting-hotel", "CM-RST-1"
@@ -60,8 +61,9 @@ async def test_sequence_going_back_reloads_the_hotel(db):
                 name="Restarting", city="Rome", country_code="IT", latitude=41.9, longitude=12.5,
                 time_zone="Europe/Rome", currency_code="EUR",
                 channel_manager={"channel_manager_id": "sandbox", "base_url": base_url, "hotel_code": CODE})))
-            await stub.CreateRoomType(inv.CreateRoomTypeRequest(request_id=request_id(), hotel_id=HOTEL, room_type=inv.RoomType(
-                code="STD", name="Standard", max_occupancy=2, total_rooms=5)))
+            await stub.CreateRoomType(inv.CreateRoomTypeRequest(
+                request_id=request_id(), hotel_id=HOTEL,
+                room_type=inv.RoomType(code="STD", name="Standard", max_occupancy=2, total_rooms=5)))
             poller = running.system.poller
             await poller.poll_all()
             assert await _prices(stub) == {10000}

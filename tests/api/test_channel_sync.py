@@ -33,8 +33,9 @@ async def cm_server(db):
             name="Mirrored", city="Rome", country_code="IT", latitude=41.9, longitude=12.5, time_zone="Europe/Rome",
             currency_code="EUR", channel_manager={"channel_manager_id": "sandbox", "base_url": "http://127.0.0.1:9",
                                                   "hotel_code": CODE})))
-        await stub.CreateRoomType(inv.CreateRoomTypeRequest(request_id=request_id(), hotel_id=HOTEL, room_type=inv.RoomType(
-            code="STD", name="Standard", max_occupancy=2, total_rooms=10)))
+        await stub.CreateRoomType(inv.CreateRoomTypeRequest(
+            request_id=request_id(), hotel_id=HOTEL,
+            room_type=inv.RoomType(code="STD", name="Standard", max_occupancy=2, total_rooms=10)))
         yield running, stub
     await running.stop(grace=None)
 
@@ -131,7 +132,8 @@ async def test_bad_updates_name_the_field_and_change_nothing(cm_server):
     _, stub = cm_server
     await _apply(stub, _snapshot(1))
     bad = [inv.ChannelUpdate(event_id="x", sequence=0, delta=inv.InventoryDelta(
-        room_type_code="STD", date=pb_date(days_ahead(1)), available_change=-1)), inv.ChannelUpdate(event_id="y", sequence=3)]
+        room_type_code="STD", date=pb_date(days_ahead(1)), available_change=-1)),
+        inv.ChannelUpdate(event_id="y", sequence=3)]
     failure = await fails(stub.ApplyChannelUpdates(inv.ApplyChannelUpdatesRequest(
         request_id=request_id(), hotel_id=HOTEL, updates=bad)))
     assert failure.code == grpc.StatusCode.INVALID_ARGUMENT

@@ -18,7 +18,13 @@ from servers import bootstrap
 from servers.runtime.config import Settings
 from servers.storage import tables as t
 from tests.api.helpers import (
-    days_ahead, fails, hotel_message, inventory_stub, make_hotel, pb_date, update_request,
+    days_ahead,
+    fails,
+    hotel_message,
+    inventory_stub,
+    make_hotel,
+    pb_date,
+    update_request,
 )
 
 NOW = datetime.now(timezone.utc)

@@ -24,7 +24,17 @@ from servers.runtime.config import Settings
 from servers.storage.tables import sync_cursors
 from tests.api.helpers import days_ahead, inventory_stub, pb_date, request_id
 from tests.api.test_search import (
-    CACHED, FIRST, LIVE, STALE, create_hotel, freshness, keys, search_request, search_stub, set_nights, summary,
+    CACHED,
+    FIRST,
+    LIVE,
+    STALE,
+    create_hotel,
+    freshness,
+    keys,
+    search_request,
+    search_stub,
+    set_nights,
+    summary,
 )
 
 CM, CODE, SECRET, DOWN = "sandbox", "CM-ROME-1", "webhook-secret-for-search-tests", "http://127.0.0.1:9"

@@ -141,9 +141,10 @@ async def _create(rig: PartnerRig, partner_id: str, protocol: str, url: str, rpm
 
 
 async def _hotel(rig: PartnerRig) -> None:
-    await rig.inventory.CreateHotel(inv.CreateHotelRequest(request_id=uuid.uuid4().hex, hotel_id=HOTEL_ID, hotel=inv.Hotel(
-        name="Direct E2E", city="Lisbon", country_code="PT", latitude=38.7, longitude=-9.1,
-        time_zone="Europe/Lisbon", currency_code="EUR")))
+    await rig.inventory.CreateHotel(inv.CreateHotelRequest(
+        request_id=uuid.uuid4().hex, hotel_id=HOTEL_ID, hotel=inv.Hotel(
+            name="Direct E2E", city="Lisbon", country_code="PT", latitude=38.7, longitude=-9.1,
+            time_zone="Europe/Lisbon", currency_code="EUR")))
     await rig.inventory.CreateRoomType(inv.CreateRoomTypeRequest(
         request_id=uuid.uuid4().hex, hotel_id=HOTEL_ID,
         room_type=inv.RoomType(code=ROOM_TYPE, name="Double", max_occupancy=2, total_rooms=ROOMS)))
@@ -170,9 +171,10 @@ async def partner_rig(db, stack: dict, *, rpm: int = 600, tiers=(0.3, 0.6, 1.2, 
                     hotelagg_webhook_url=f"http://127.0.0.1:{server.system.webhook_port}"))
                 sandboxes[partner_id] = Sandbox(partner_id, protocol, property_code, room_code,
                                                 f"http://127.0.0.1:{port}", runner)
-                await rig.partners.CreateListing(pp.CreateListingRequest(request_id=uuid.uuid4().hex, listing=pp.Listing(
-                    partner_id=partner_id, hotel_id=HOTEL_ID, room_type_code=ROOM_TYPE,
-                    partner_property_code=property_code, partner_room_code=room_code, active=True)),
+                await rig.partners.CreateListing(pp.CreateListingRequest(
+                    request_id=uuid.uuid4().hex, listing=pp.Listing(
+                        partner_id=partner_id, hotel_id=HOTEL_ID, room_type_code=ROOM_TYPE,
+                        partner_property_code=property_code, partner_room_code=room_code, active=True)),
                     metadata=OPERATOR)
             yield rig
     finally:

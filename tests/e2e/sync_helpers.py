@@ -2,8 +2,9 @@
 
 `sync_rig(db, ...)` starts the sandbox in-process on port 0 and our app over `db` with that channel
 manager configured, creates the mirrored hotel over gRPC, then the hotel at the sandbox (3 room types,
-30 nights from tomorrow), subscribes our webhook receiver there and runs one poll to load it. The rig then reads both sides (`sandbox_ari`,
-`mirror_ari`), steers the sandbox (`faults`, `competitors`, `set_nights`) and waits, always bounded.
+30 nights from tomorrow), subscribes our webhook receiver there and runs one poll to load it. The rig then
+reads both sides (`sandbox_ari`, `mirror_ari`), steers the sandbox (`faults`, `competitors`, `set_nights`)
+and waits, always bounded.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from hotelagg.inventory.v1 import inventory_pb2 as inv
 from hotelagg.inventory.v1 import inventory_pb2_grpc
 from sqlalchemy import func, select
 
-from sandbox.channel_manager import Config, start as start_sandbox
+from sandbox.channel_manager import Config
+from sandbox.channel_manager import start as start_sandbox
 from sandbox.channel_manager.plumbing import STATE
 from servers import bootstrap
 from servers.runtime.config import Settings
@@ -201,7 +203,7 @@ class SyncRig:
         keys = sorted(truth)
         cached = await self.running.system.cache.get_nights([(HOTEL_ID, day, code) for code, day in keys])
         problems = []
-        for (code, day), value in zip(keys, cached):
+        for (code, day), value in zip(keys, cached, strict=True):
             want = truth[(code, day)]
             want = (want[1], want[2], tuple(want[3:]))
             got = None if value is None else (value.available, value.price, tuple(value.restrictions))

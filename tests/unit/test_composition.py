@@ -8,7 +8,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# servers.app is gone (its Components became bootstrap.py and system.py); listed so that it may not come back in a cycle.
+# servers.app is gone (its Components became bootstrap.py and system.py); listed so that it may not come back
+# in a cycle.
 ENTRY_POINTS = ("servers.bootstrap", "servers.system", "servers.app", "servers.workers", "servers.embedded",
                 "servers.__main__")
 
