@@ -58,7 +58,7 @@ class HotelDirectory:
                              hotel.channel_manager_id, tuple(types.get(hotel.id, ())))
             by_id[hotel.id] = info
             by_city[hotel.city_key].append(info)
-            by_cell[_cell(row.latitude, row.longitude)].append(info)
+            by_cell[_cell(hotel.latitude, hotel.longitude)].append(info)
         self._by_id, self._by_city, self._by_cell = by_id, dict(by_city), dict(by_cell)
         self._loaded_at = time.monotonic()
 
