@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -98,7 +99,7 @@ class Snapshot:
     """Absolute nights of one room type; only ever applied if newer than what we hold."""
 
     room_type_code: str
-    nights: tuple[Night, ...]
+    nights: Sequence[Night]  # a tuple, or (inventory's bulk path) rows that make Nights when read
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,19 @@ class ChannelEvent:
     sequence: int  # per hotel, +1 per event: a gap means a missed event, so poll
     occurred_at: dt.datetime
     change: Delta | Snapshot
+
+    # For code that has sorted events by kind already: the change as that kind (the other is a bug).
+    @property
+    def snapshot(self) -> Snapshot:
+        if not isinstance(self.change, Snapshot):
+            raise TypeError(f"event {self.event_id} is a delta, not a snapshot")
+        return self.change
+
+    @property
+    def delta(self) -> Delta:
+        if not isinstance(self.change, Delta):
+            raise TypeError(f"event {self.event_id} is a snapshot, not a delta")
+        return self.change
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,7 @@ def from_proto(v: Violations, hotel_code: str, update: pb.ChannelUpdate, field: 
         s = update.snapshot
         v.check(bool(s.room_type_code), f"{field}.snapshot.room_type_code", "required")
         v.check(0 < len(s.nights) <= 1000, f"{field}.snapshot.nights", "1 to 1000 nights")
-        change = Snapshot(s.room_type_code, ProtoNights(s.nights, f"{field}.snapshot.nights"))  # type: ignore[arg-type]
+        change = Snapshot(s.room_type_code, ProtoNights(s.nights, f"{field}.snapshot.nights"))
     else:
         v.add(f"{field}.change", "a delta or a snapshot is required")
         change = None

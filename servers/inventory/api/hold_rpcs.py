@@ -64,6 +64,8 @@ class HoldRpcs:
         ttl = (read_duration(v, request.ttl, "ttl", MIN_TTL, MAX_TTL, "30 seconds to 24 hours")
                if request.HasField("ttl") else self.default_hold_ttl)
         v.raise_if_any()
+        # read_date and read_duration recorded why otherwise: raised above.
+        assert check_in is not None and check_out is not None and ttl is not None
 
         wish = HoldWish(request.hotel_id, request.room_type_code, check_in, check_out, request.quantity, ttl)
         claim = self.idempotency.enter(SCOPE + "HoldInventory", request)

@@ -28,6 +28,7 @@ def read_sale(request: pb.ApplyPartnerReservationRequest, today) -> PartnerSale:
     check_reservation(v, reservation, request.cancelled, today)
     check_in, check_out = reservation.check_in, reservation.check_out
     v.raise_if_any()
+    assert check_in is not None and check_out is not None  # check_reservation recorded why otherwise
     money = request.total_amount
     return PartnerSale(
         request.hotel_id, request.room_type_code, request.partner_id, request.partner_reservation_id,

@@ -1,8 +1,9 @@
 """The webhook receiver: the one HTTP surface, where channel managers push their events.
 
 Untrusted and at-least-once (ARCHITECTURE §5.6): the signature header and its timestamp are checked
-before the body is read (bounded in size and time), the HMAC over it right after; the answer is 200 only once the event is durable (applied, or recorded to
-wait for a missing earlier one), so a channel manager retries anything we could not keep.
+before the body is read (bounded in size and time), the HMAC over it right after; the answer is 200 only
+once the event is durable (applied, or recorded to wait for a missing earlier one), so a channel manager
+retries anything we could not keep.
 """
 
 from __future__ import annotations
@@ -131,5 +132,5 @@ async def start_webhook_server(app: web.Application, host: str, port: int) -> tu
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_port=True)
     await site.start()
-    bound = site._server.sockets[0].getsockname()[1]  # the real port when asked for 0
+    bound = runner.addresses[0][1]  # the real port when asked for 0
     return runner, bound

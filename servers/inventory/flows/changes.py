@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -33,7 +33,7 @@ class InventoryChange:
     room_type_code: str
     currency_code: str
     cause: str
-    nights: tuple[Night, ...]
+    nights: Sequence[Night]  # a tuple, or a bulk merge's rows (night_rows.MergedNights)
     changed_at: datetime
 
 

@@ -39,5 +39,5 @@ async def as_mirrored(uow: UnitOfWork, hotel_id: str, snapshots: list[tuple[int,
 
 def _given_back(event: ChannelEvent, room_type_id: int, reserved: dict[tuple[int, date], int]) -> ChannelEvent:
     rows = [(r[0], r[1], min(r[1], r[2] + ours), *r[3:]) if (ours := reserved.get((room_type_id, r[0]))) else r
-            for r in channel_rows(event.change.nights)]
-    return replace(event, change=replace(event.change, nights=channel_nights(rows)))
+            for r in channel_rows(event.snapshot.nights)]
+    return replace(event, change=replace(event.snapshot, nights=channel_nights(rows)))

@@ -12,6 +12,7 @@ load's sequence then, and are passed over.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from clients.channel_managers import ChannelEvent, Delta
 from clients.channel_managers.http import OUR_CHANNEL  # its deltas change nothing in the mirror anyway
@@ -19,7 +20,7 @@ from servers.inventory.store.ari import nights_present
 from servers.inventory.store.night_rows import channel_rows
 from servers.storage.database import UnitOfWork
 
-Night = tuple[int, object]  # (room type id, date)
+Night = tuple[int, date]  # (room type id, date)
 
 
 async def mirrorable(uow: UnitOfWork, codes: dict[str, int], run: list[ChannelEvent]) -> list[ChannelEvent]:

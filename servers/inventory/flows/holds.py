@@ -123,7 +123,8 @@ class HoldBatcher:
             await self._in_one_transaction([ticket])
         except Exception as error:  # noqa: BLE001
             wish = ticket.item.wish
-            ticket.fail(error if not isinstance(error, NightsMoved) else stays.sold_out(wish.check_in, 0, wish.quantity))
+            moved = isinstance(error, NightsMoved)
+            ticket.fail(stays.sold_out(wish.check_in, 0, wish.quantity) if moved else error)
 
     async def _in_one_transaction(self, batch: list[_Ticket]) -> None:
         now = self.clock.now()
@@ -147,7 +148,7 @@ class HoldBatcher:
                                                  tuple(nights), now)
                 await self.hub.record(uow, change)
             await uow.commit()
-        for ticket, ask in zip(batch, asks):
+        for ticket, ask in zip(batch, asks, strict=True):
             stored = found[ask.claim]
             if isinstance(stored, ApiError):
                 ticket.fail(stored)
@@ -215,7 +216,8 @@ def _decisions(fresh: list[_Ask], by_night: dict[date, Night], now: datetime,
             continue
         for night in wish.stay:
             taken[night] += quantity
-        total = sum(by_night[night].price_minor for night in wish.stay) * quantity
+        # check_restrictions refused a night without a rate: every night here has its price.
+        total = sum(by_night[night].price_minor or 0 for night in wish.stay) * quantity
         record = holds.HoldRecord(str(uuid.uuid4()), wish.hotel_id, wish.room_type_code,
                                   wish.check_in, wish.check_out, quantity, holds.HELD, now + wish.ttl, now, 1, total)
         outcomes[ask] = PlacedHold(record, currency, now)

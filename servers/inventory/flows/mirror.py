@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from clients.channel_managers import ChannelEvent, HotelAri, Snapshot
 from servers.inventory.flows import changes, sync
@@ -43,8 +44,9 @@ class Mirror:
         # The cursor first: its lock keeps every other writer of the hotel's nights out meanwhile (bulk.py).
         cursor = await sync.set_cursor(uow, hotel.channel_manager_id, hotel.id, ari.sequence, now, restart)
         codes = await sync_store.room_type_ids(uow, hotel.id)
-        snapshots = [(codes[room_type.code], ChannelEvent(f"load-{ari.sequence}-{room_type.code}", ari.hotel_code,
-                                                          ari.sequence, now, Snapshot(room_type.code, room_type.nights)))
+        snapshots = [(codes[room_type.code],
+                      ChannelEvent(f"load-{ari.sequence}-{room_type.code}", ari.hotel_code, ari.sequence, now,
+                                   Snapshot(room_type.code, room_type.nights)))
                      for room_type in ari.room_types if room_type.code in codes]
         await sync.apply_snapshots(uow, hotel.id, snapshots, now, outcome, codes, restart)
         outcome.last_sequence = cursor
@@ -74,5 +76,5 @@ class Mirror:
                 ordered = nights if isinstance(nights, MergedNights) else tuple(sorted(nights, key=lambda n: n.night))
                 change = changes.InventoryChange(hotel.id, code, hotel.currency_code, changes.CHANNEL_UPDATE,
                                                  ordered, now)
-                uow.after_commit(lambda change=change: self.hub.publish(change))
+                uow.after_commit(partial(self.hub.publish, change))
 

@@ -79,7 +79,8 @@ class ChannelPoller:
             try:
                 return await self._catch_up(hotel, self.clients[hotel.channel_manager_id])
             except (ChannelManagerUnavailable, BreakerOpen) as error:
-                log.warning("channel manager unavailable; poll later", extra={"hotel_id": hotel.id, "error": str(error)})
+                log.warning("channel manager unavailable; poll later",
+                            extra={"hotel_id": hotel.id, "error": str(error)})
             except ChannelManagerError as error:
                 log.error("channel manager refused the poll", extra={"hotel_id": hotel.id, "error": str(error)})
             except Exception:  # noqa: BLE001 - one hotel's failure must not stop the round for the others

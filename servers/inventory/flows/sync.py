@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from clients.channel_managers import ChannelEvent, Delta, Snapshot
+from clients.channel_managers import ChannelEvent, Delta
 from servers.hotel.nights import Night
 from servers.inventory.flows.channel_count import as_mirrored
 from servers.inventory.flows.first_load import mirrorable
@@ -158,9 +158,10 @@ async def _apply_deltas(uow: UnitOfWork, deltas: list[tuple[int, ChannelEvent]],
         return
     summed: dict[tuple[int, object], list[int]] = {}
     for room_type_id, event in deltas:
-        key = (room_type_id, event.change.date)
+        delta = event.delta
+        key = (room_type_id, delta.date)
         change, _ = summed.get(key, [0, 0])
-        summed[key] = [change + event.change.available_change, event.sequence]
+        summed[key] = [change + delta.available_change, event.sequence]
     moves = [{"rt": rt, "day": day, "change": change, "seq": seq} for (rt, day), (change, seq) in summed.items()]
     await store.move_available(uow, moves, now)
     by_id = {v: k for k, v in codes.items()}
@@ -171,7 +172,7 @@ async def _apply_deltas(uow: UnitOfWork, deltas: list[tuple[int, ChannelEvent]],
 async def apply_snapshot(uow: UnitOfWork, hotel_id: str, room_type_id: int, event: ChannelEvent,
                           now: datetime, outcome: SyncOutcome, restart: bool = False) -> None:
     """Upserts the nights; `restart`: the source began its sequence again, so ours are not newer."""
-    snapshot: Snapshot = event.change
+    snapshot = event.snapshot
     if not snapshot.nights:
         return
     outcome.add(snapshot.room_type_code, await store.write_snapshot(uow, hotel_id, room_type_id, event, now, restart))

@@ -169,7 +169,7 @@ async def availability(
     return currency, [(t, nights[t.id]) for t in types]
 
 
-async def nights_present(uow: UnitOfWork, wanted: set[tuple[int, object]]) -> set[tuple[int, object]]:
+async def nights_present(uow: UnitOfWork, wanted: set[tuple[int, date]]) -> set[tuple[int, date]]:
     """Which of the (room type id, night) keys have a row: one query over their room types and dates."""
     params = {"types": sorted({rt for rt, _ in wanted}), "days": sorted({day for _, day in wanted})}
     rows = await uow.connection.execute(_PRESENT, params)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from datetime import date, datetime
 from itertools import chain, groupby
 from operator import itemgetter
@@ -70,11 +70,11 @@ def _staged(snapshots: list[tuple[int, ChannelEvent]]) -> Iterator[Staged]:
     """What to stage, each snapshot read only when its chunk is made. A statement may touch a row only
     once, so a night given twice is staged once, as the later event gives it."""
     if len({room_type_id for room_type_id, _ in snapshots}) < len(snapshots):
-        yield from _later_wins([(room_type_id, event.sequence, channel_rows(event.change.nights))
+        yield from _later_wins([(room_type_id, event.sequence, channel_rows(event.snapshot.nights))
                                 for room_type_id, event in snapshots])
         return
     for room_type_id, event in snapshots:
-        rows = channel_rows(event.change.nights)
+        rows = channel_rows(event.snapshot.nights)
         if len({row[0] for row in rows}) < len(rows):
             rows = list({row[0]: row for row in rows}.values())
         yield room_type_id, event.sequence, rows
@@ -91,7 +91,7 @@ def _later_wins(staged: list[Staged]) -> list[Staged]:
     return [(room_type_id, sequence, rows) for (room_type_id, sequence), rows in grouped.items()]
 
 
-async def _prepared(staged: Iterator[Staged], fresh: set[int]) -> AsyncIterator[tuple[bool, list[Staged], str]]:
+async def _prepared(staged: Iterator[Staged], fresh: set[int]) -> AsyncGenerator[tuple[bool, list[Staged], str]]:
     """Chunks of about CHUNK_NIGHTS nights, of room types all without nights yet or all with, and their COPY
     text. Made a snapshot at a time, letting a chunk in flight take its next step in between: its
     statements follow one another only when the event loop runs, and PostgreSQL would wait meanwhile.
@@ -184,6 +184,7 @@ async def merge_snapshots(uow: UnitOfWork, hotel_id: str, snapshots: list[tuple[
                           now: datetime, restart: bool = False) -> dict[int, MergedNights]:
     """Applies the snapshots (the later event wins a night twice given); the nights after, by room type id."""
     raw = (await uow.connection.get_raw_connection()).driver_connection
+    assert raw is not None  # a connection checked out of the pool has its driver's
     merged: dict[int, MergedNights] = {}
     async with raw.cursor() as first, raw.cursor() as second:
         await first.execute(_STAGING)

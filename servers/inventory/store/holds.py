@@ -132,6 +132,10 @@ def _with_room_type():
             .join(hotels, hotels.c.id == holds.c.hotel_id))
 
 
+# A hold as read (a Row), or as _set_status left it (_moved): both read by attribute.
+HoldRow = Row | SimpleNamespace
+
+
 def _moved(hold: Row, status: str, now: datetime) -> SimpleNamespace:
     """The hold as _set_status left it, without reading it again."""
     return SimpleNamespace(**{**hold._mapping, "status": status, "version": hold.version + 1, "updated_at": now})
@@ -155,7 +159,7 @@ async def _set_status(uow: UnitOfWork, hold: Row, status: str, now: datetime, wa
 
 
 async def release_hold(uow: UnitOfWork, hold_id: str, now: datetime,
-                       cancel_sale: bool = False) -> tuple[Row, list[Night]]:
+                       cancel_sale: bool = False) -> tuple[HoldRow, list[Night]]:
     """Gives a hold's rooms back; with cancel_sale, a committed hold's sold rooms too."""
     hold = await _hold_with_room_type(uow.connection, hold_id, uow)
     if hold.status == COMMITTED and not cancel_sale:
@@ -168,7 +172,7 @@ async def release_hold(uow: UnitOfWork, hold_id: str, now: datetime,
     return hold, []
 
 
-async def commit_hold(uow: UnitOfWork, hold_id: str, now: datetime) -> tuple[Row, list[Night]]:
+async def commit_hold(uow: UnitOfWork, hold_id: str, now: datetime) -> tuple[HoldRow, list[Night]]:
     hold = await _hold_with_room_type(uow.connection, hold_id, uow)
     if hold.status == COMMITTED:
         return hold, []

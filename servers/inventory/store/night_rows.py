@@ -45,7 +45,7 @@ class NightRows(Sequence):
     def __len__(self) -> int:
         return len(self.rows)
 
-    def __getitem__(self, index):  # type: ignore[override]
+    def __getitem__(self, index):
         return self._built()[index]
 
     def __iter__(self) -> Iterator:

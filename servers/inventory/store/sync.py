@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, case, delete, select, update
 from sqlalchemy.engine import Row
 
-from clients.channel_managers import ChannelEvent, Snapshot
+from clients.channel_managers import ChannelEvent
 from servers.hotel.nights import Night
 from servers.inventory.store.ari import load_nights, night_from_row
 from servers.inventory.store.event_json import event_json
@@ -171,7 +171,7 @@ async def write_snapshot(uow: UnitOfWork, hotel_id: str, room_type_id: int, even
                          now: datetime, restart: bool = False) -> list[Night]:
     """Upserts a snapshot's nights (it has some) and returns them as they are now; `restart`: the
     source began its sequence again, so ours are not newer."""
-    snapshot: Snapshot = event.change
+    snapshot = event.snapshot
     rows = [{"room_type_id": room_type_id, "hotel_id": hotel_id, "night": n.date, "total": n.total,
              "available": n.available, "held": 0, "price_minor": n.price_minor,
              "min_stay": n.restrictions.min_stay, "max_stay": n.restrictions.max_stay,
