@@ -38,6 +38,7 @@ from servers.cache.locks import create_locks
 from servers.inventory.api.servicer import GUARDED as INVENTORY_GUARDED
 from servers.inventory.api.servicer import InventoryServicer
 from servers.inventory.api.webhooks import bare_webhook_app, create_webhook_app, start_webhook_server
+from servers.inventory.flows import changes
 from servers.inventory.flows.changes import ChangeHub, cache_writer
 from servers.inventory.flows.holds import HoldBatcher
 from servers.inventory.flows.mirror import Mirror
@@ -112,7 +113,8 @@ def build_buses(parts: Foundation, partner: bool, booking: bool) -> Buses:
     in its own transaction (through the partner bus, to wake it, when this process has one)."""
     buses = Buses(partner=create_bus(parts.settings, parts.db) if partner else None,
                   booking=create_bus(parts.settings, parts.db) if booking else None)
-    parts.hub.add_transaction_listener(outbound.change_marker(buses.partner, parts.clock))
+    parts.hub.add_transaction_listener(outbound.change_marker(buses.partner, parts.clock),
+                                       causes=changes.DIRECT_HOTEL_CAUSES)
     return buses
 
 

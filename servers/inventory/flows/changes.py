@@ -25,6 +25,9 @@ RELEASE = "release"
 COMMIT = "commit"
 EXPIRY = "expiry"
 PARTNER_RESERVATION = "partner_reservation"
+# What changes a direct hotel's nights: all but the mirror's (a channel-managed hotel is never listed on a
+# partner, HOTEL_NOT_DIRECT, so its mirrored changes have no deliveries to mark).
+DIRECT_HOTEL_CAUSES = frozenset({DIRECT_UPDATE, HOLD, RELEASE, COMMIT, EXPIRY, PARTNER_RESERVATION})
 
 
 @dataclass(frozen=True)
@@ -52,24 +55,30 @@ class ChangeHub:
 
     def __init__(self) -> None:
         self._listeners: list[Callable[[InventoryChange], Awaitable[None]]] = []
-        self._in_transaction: list[Callable[[UnitOfWork, InventoryChange], Awaitable[None]]] = []
+        self._in_transaction: list[tuple[Callable[[UnitOfWork, InventoryChange], Awaitable[None]],
+                                         frozenset[str] | None]] = []
         self._subscriptions: set[Subscription] = set()
 
     def add_listener(self, listener: Callable[[InventoryChange], Awaitable[None]]) -> None:
         self._listeners.append(listener)
 
-    def add_transaction_listener(self, listener: Callable[[UnitOfWork, InventoryChange], Awaitable[None]]) -> None:
+    def add_transaction_listener(self, listener: Callable[[UnitOfWork, InventoryChange], Awaitable[None]],
+                                 causes: frozenset[str] | None = None) -> None:
         """Runs inside the transaction that makes the change, so what it writes (partner deliveries, in the
-        outbox's way) commits or rolls back with the change itself (ARCHITECTURE §5 rule 4)."""
-        self._in_transaction.append(listener)
+        outbox's way) commits or rolls back with the change itself (ARCHITECTURE §5 rule 4). `causes`: only
+        changes of these causes (None: every change), so a listener that cannot care about a kind of change
+        costs that kind nothing."""
+        self._in_transaction.append((listener, causes))
 
     async def record(self, uow: UnitOfWork, change: InventoryChange) -> None:
-        """A change of a direct hotel's ARI made in `uow`: transaction listeners now, the rest after commit."""
-        for listener in self._in_transaction:
-            await listener(uow, change)
-        uow.after_commit(lambda: self.publish(change))
+        """The one way a change is announced: made in `uow`, its transaction listeners run now, the rest
+        (cache, WatchInventory) after commit."""
+        for listener, causes in self._in_transaction:
+            if causes is None or change.cause in causes:
+                await listener(uow, change)
+        uow.after_commit(lambda: self._publish(change))
 
-    async def publish(self, change: InventoryChange) -> None:
+    async def _publish(self, change: InventoryChange) -> None:
         for listener in self._listeners:
             try:
                 await listener(change)

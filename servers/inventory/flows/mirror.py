@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
 
 from clients.channel_managers import ChannelEvent, HotelAri, Snapshot
 from servers.inventory.flows import changes, sync
@@ -26,7 +25,7 @@ class Mirror:
     async def apply(self, uow: UnitOfWork, hotel: HotelRow, events: list[ChannelEvent]) -> sync.SyncOutcome:
         now = self.clock.now()
         outcome = await sync.apply_events(uow, hotel.channel_manager_id, hotel.id, events, now)
-        self._announce(uow, hotel, outcome, now)
+        await self._announce(uow, hotel, outcome, now)
         if outcome.gap or outcome.stale or outcome.awaits_load:
             # A gap: the missing events are in the change feed. A new event behind our cursor: the
             # source may have started its sequence again; the poll finds out and reloads if so.
@@ -50,11 +49,11 @@ class Mirror:
                      for room_type in ari.room_types if room_type.code in codes]
         await sync.apply_snapshots(uow, hotel.id, snapshots, now, outcome, codes, restart)
         outcome.last_sequence = cursor
-        self._announce(uow, hotel, outcome, now)
+        await self._announce(uow, hotel, outcome, now)
         # Events that waited for this load (first_load.py), or that came after the sequence it read while
         # its answer was on the way, go on top of it now, not at the next poll.
         after = await sync.apply_events(uow, hotel.channel_manager_id, hotel.id, [], now)
-        self._announce(uow, hotel, after, now)
+        await self._announce(uow, hotel, after, now)
         outcome.last_sequence = after.last_sequence
         return outcome
 
@@ -69,12 +68,12 @@ class Mirror:
 
         return request_poll
 
-    def _announce(self, uow: UnitOfWork, hotel: HotelRow, outcome: sync.SyncOutcome, now: datetime) -> None:
+    async def _announce(self, uow: UnitOfWork, hotel: HotelRow, outcome: sync.SyncOutcome, now: datetime) -> None:
         for code, nights in outcome.changed.items():
             if nights:
                 # A bulk merge's nights are in order already, and stay rows until someone reads them.
                 ordered = nights if isinstance(nights, MergedNights) else tuple(sorted(nights, key=lambda n: n.night))
                 change = changes.InventoryChange(hotel.id, code, hotel.currency_code, changes.CHANNEL_UPDATE,
                                                  ordered, now)
-                uow.after_commit(partial(self.hub.publish, change))
+                await self.hub.record(uow, change)
 
