@@ -4,13 +4,12 @@ while it keeps the same rules as the database."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import insert, update
+from sqlalchemy import update
 
 from servers.partner.delivery_store import SqlDeliveries
 from servers.partner.domain import DELIVERED, PARKED, PENDING, RETRYING
@@ -18,10 +17,9 @@ from servers.partner.outbound import TOPIC
 from servers.runtime.errors import ApiError
 from servers.storage.database import Database
 from servers.storage.tables import deliveries as deliveries_table
-from servers.storage.tables import inventory, listings, partners
 from tests.conftest import _empty_tables
 from tests.fakes import FakeBus, FakeDeliveries, NightAriRecord
-from tests.integration.rows import NIGHT, NOW, add_room_type, night_row
+from tests.integration.rows import NIGHT, NOW, list_on_partners
 
 HOTELS = ("contract-hotel-a", "contract-hotel-b")
 PARTNERS = ("acme", "other")
@@ -30,21 +28,7 @@ NIGHTS = 5
 
 async def _listed(db: Database) -> None:
     """Both hotels with five nights of one room type, listed on both partners (property P<i>, room ROOM)."""
-    rooms = {hotel: await add_room_type(db, hotel, "DBL") for hotel in HOTELS}
-    async with db.unit_of_work() as uow:
-        for partner_id in PARTNERS:
-            await uow.connection.execute(insert(partners).values(
-                id=partner_id, name=partner_id, protocol="json_rest", endpoint_url="http://127.0.0.1:9",
-                api_key_hash=uuid.uuid4().hex, api_key_prefix="hpk_x", requests_per_minute=60,
-                inbound_requests_per_minute=60, created_at=NOW, updated_at=NOW))
-            for i, (hotel, room_type_id) in enumerate(rooms.items()):
-                await uow.connection.execute(insert(listings).values(
-                    id=str(uuid.uuid4()), partner_id=partner_id, hotel_id=hotel, room_type_id=room_type_id,
-                    partner_property_code=f"P{i}", partner_room_code="ROOM", created_at=NOW, updated_at=NOW))
-        for hotel, room_type_id in rooms.items():
-            await uow.connection.execute(insert(inventory), [
-                night_row(room_type_id, NIGHT + timedelta(days=n), hotel, price_minor=1000 + n) for n in range(NIGHTS)])
-        await uow.commit()
+    await list_on_partners(db, HOTELS, PARTNERS, NIGHTS)
 
 
 def _fake() -> FakeDeliveries:

@@ -4,11 +4,10 @@ deliveries at once, and closing them with the version check that keeps a partner
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import timedelta
 
 import pytest_asyncio
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from clients.partners import AriUpdate, PartnerUnavailable, Receipt
 from servers.messaging.bus import RetryPolicy
@@ -18,8 +17,7 @@ from servers.partner.domain import DELIVERED, PENDING, RETRYING
 from servers.partner.rate_limit import MemoryRateLimiter
 from servers.partner.sender import DeliveryWorker
 from servers.storage.tables import deliveries as deliveries_table
-from servers.storage.tables import inventory, listings, partners
-from tests.integration.rows import NIGHT, NOW, add_room_type, night_row
+from tests.integration.rows import NIGHT, NOW, list_on_partners
 
 HOTELS = ("round-hotel-a", "round-hotel-b", "round-hotel-c")
 PARTNERS = ("round-json", "round-ota")
@@ -28,22 +26,7 @@ PARTNERS = ("round-json", "round-ota")
 @pytest_asyncio.fixture
 async def listed(db) -> dict[str, int]:
     """Three hotels with five nights each, every one listed on both partners; hotel id → room type id."""
-    rooms = {hotel: await add_room_type(db, hotel, "DBL") for hotel in HOTELS}
-    async with db.unit_of_work() as uow:
-        for partner_id in PARTNERS:
-            await uow.connection.execute(insert(partners).values(
-                id=partner_id, name=partner_id, protocol="json_rest", endpoint_url="http://127.0.0.1:9",
-                api_key_hash=uuid.uuid4().hex, api_key_prefix="hpk_x", requests_per_minute=60,
-                inbound_requests_per_minute=60, created_at=NOW, updated_at=NOW))
-            for i, (hotel, room_type_id) in enumerate(rooms.items()):
-                await uow.connection.execute(insert(listings).values(
-                    id=str(uuid.uuid4()), partner_id=partner_id, hotel_id=hotel, room_type_id=room_type_id,
-                    partner_property_code=f"P{i}", partner_room_code="ROOM", created_at=NOW, updated_at=NOW))
-        for hotel, room_type_id in rooms.items():
-            await uow.connection.execute(insert(inventory), [
-                night_row(room_type_id, NIGHT + timedelta(days=n), hotel, price_minor=1000 + n) for n in range(5)])
-        await uow.commit()
-    return rooms
+    return await list_on_partners(db, HOTELS, PARTNERS)
 
 
 async def _change(db, hotel: str, first: int, last: int, partner_ids=PARTNERS) -> list[tuple[str, str]]:
