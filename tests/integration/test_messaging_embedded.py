@@ -144,3 +144,16 @@ async def test_messages_of_topics_without_a_handler_here_are_left_for_another_wo
         await bus.drain(DRAIN)
     assert [d.message.id for d in handler.deliveries] == [mine]
     assert (await outbox_statuses(db))[other] == "pending"
+
+
+async def test_stop_ends_the_dispatcher_even_when_a_wake_up_lands_in_the_same_turn(db):
+    """On Python 3.11 asyncio.wait_for returns normally when its cancel arrives in the same turn as the
+    wake-up it waits for; a dispatcher sleeping in one went round again and stop() waited forever."""
+    bus = EmbeddedBus(db, FAST, poll_interval=30)
+    bus.register(TOPIC, Recorder())
+    await bus.start()
+    await asyncio.sleep(0.2)  # nothing pending: the dispatcher sleeps out its poll interval
+    await bus.notify()
+    await asyncio.sleep(0)  # the wake-up reaches the sleeping dispatcher...
+    async with asyncio.timeout(5):
+        await bus.stop(grace=1)  # ...as stop() cancels it
