@@ -90,8 +90,14 @@ class AdvisoryLeases:
     @asynccontextmanager
     async def hold(self, name: str) -> AsyncIterator[bool]:
         async with self.engine.connect() as conn:
-            held = bool(await conn.scalar(text(f"SELECT pg_try_advisory_lock({_KEY})"), {"name": name}))
-            await conn.commit()  # a session lock outlives the transaction; the session is left idle, not in one
+            try:
+                held = bool(await conn.scalar(text(f"SELECT pg_try_advisory_lock({_KEY})"), {"name": name}))
+                await conn.commit()  # a session lock outlives the transaction; the session is left idle, not in one
+            except BaseException:
+                # Cut short (cancelled, or the server went away) the lock may be had without our knowing:
+                # the connection is dropped rather than pooled, and the lock with it.
+                await conn.invalidate()
+                raise
             try:
                 yield held
             finally:
