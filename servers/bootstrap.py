@@ -63,6 +63,7 @@ from servers.search.nights import NightSource
 from servers.search.servicer import SearchServicer
 from servers.storage.database import Database
 from servers.storage.idempotency import Idempotency
+from servers.storage.leases import create_leases
 from servers.system import Buses, Foundation, System
 
 log = logging.getLogger("hotelagg.workers")  # run_worker logs as the workers did before it moved here
@@ -104,7 +105,7 @@ def build_foundation(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> Foundat
         credentials=Credentials.from_settings(settings),
         partner_clients=outbound.PartnerClients(settings.breaker_fail_max, settings.breaker_reset_seconds,
                                                 settings.partner_timeout_seconds),
-        clock=clock,
+        leases=create_leases(settings.database_url), clock=clock,
     )
 
 
@@ -222,7 +223,8 @@ async def start(settings: Settings, services: Sequence[str] = SERVICE_NAMES, por
     if buses.partner is not None:
         worker = delivery_worker(parts, buses.partner)
         stop_partner_delivery = workers.partner_delivery_stop(buses.partner, worker)
-    poller = (ChannelPoller(parts.db, parts.mirror, parts.clients, settings.poll_interval_seconds, parts.clock)
+    poller = (ChannelPoller(parts.db, parts.mirror, parts.clients, settings.poll_interval_seconds, parts.leases,
+                            parts.clock)
               if "inventory" in services else None)
     hold_batcher = HoldBatcher(parts.db, parts.idempotency, parts.hub, parts.clock) if "inventory" in services else None
     registrations = [

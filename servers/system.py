@@ -28,6 +28,7 @@ from servers.runtime.paging import PageTokens
 from servers.search.directory import HotelDirectory
 from servers.storage.database import Database
 from servers.storage.idempotency import Idempotency
+from servers.storage.leases import Leases
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Foundation:
     gate: Gate
     credentials: Credentials
     partner_clients: outbound.PartnerClients
+    leases: Leases  # which copy runs a periodic job's round, or polls a hotel, now
     clock: Clock = SYSTEM_CLOCK  # the one time every part reads (a ManualClock in tests of time rules)
 
     async def close(self) -> None:
@@ -61,6 +63,7 @@ class Foundation:
         await self.partner_clients.aclose()
         await self.limiter.close()
         await self.cache.close()
+        await self.leases.close()
         await self.db.dispose()
 
 

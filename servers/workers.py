@@ -15,6 +15,7 @@ from servers.inventory.flows.poller import ChannelPoller
 from servers.messaging.bus import Bus
 from servers.partner.sender import DeliveryWorker
 from servers.runtime.jobs import BackgroundJobs
+from servers.storage.leases import leased
 from servers.system import Foundation, System
 
 PARTNER_STOP_GRACE_SECONDS = 1.0
@@ -25,19 +26,25 @@ async def start_jobs(system: System) -> BackgroundJobs:
     """Starts the periodic jobs and the buses of a serving process; the caller stops them (jobs first)."""
     parts, s = system.foundation, system.settings
     jobs = BackgroundJobs()
-    # Every process purges (it is safe side by side): nothing depends on a dedicated worker being deployed.
-    jobs.start(s.housekeeping_interval_seconds, "housekeeping", lambda: housekeeping.run(parts, parts.clock))
+
+    def start_leased(interval: float, name: str, job: Callable[[], Awaitable[object]]) -> None:
+        # Every replica runs every job; the one holding the job's lease does each round (storage/leases.py).
+        jobs.start(interval, name, leased(parts.leases, name, job))
+
+    # Every process purges: nothing depends on a dedicated worker being deployed.
+    start_leased(s.housekeeping_interval_seconds, "housekeeping", lambda: housekeeping.run(parts, parts.clock))
     if system.poller is not None:
-        jobs.start(s.hold_sweep_interval_seconds, "hold-sweeper",
-                   lambda: sweep_expired_holds(parts.db, parts.hub, clock=parts.clock))
+        start_leased(s.hold_sweep_interval_seconds, "hold-sweeper",
+                     lambda: sweep_expired_holds(parts.db, parts.hub, clock=parts.clock))
+        # No lease for the whole job: pollers take hotels by lease, one at a time, and so split them.
         jobs.start(s.poll_interval_seconds, "channel-poller", system.poller.run)
     if system.buses.partner is not None:
         await system.buses.partner.start()
     if system.buses.booking is not None:
         await system.buses.booking.start()
-        jobs.start(s.booking_expiry_interval_seconds, "booking-expiry",
-                   lambda: booking_jobs.expire_bookings(system.booking))
-        jobs.start(s.reconcile_interval_seconds, "reconciliation", lambda: booking_jobs.reconcile(
+        start_leased(s.booking_expiry_interval_seconds, "booking-expiry",
+                     lambda: booking_jobs.expire_bookings(system.booking))
+        start_leased(s.reconcile_interval_seconds, "reconciliation", lambda: booking_jobs.reconcile(
             system.booking, timedelta(seconds=s.reconcile_stuck_seconds)))
     return jobs
 
@@ -54,12 +61,19 @@ def partner_delivery_stop(bus: Bus, worker: DeliveryWorker) -> Callable[[], Awai
 
 
 def worker_job(parts: Foundation, booking: BookingDeps, name: str) -> tuple[Callable[[], Awaitable[object]], float]:
-    """One periodic job of a worker process, and how often it runs."""
+    """One periodic job of a worker process, and how often it runs: only while it holds the job's lease
+    (the poller: each hotel's), so any number of workers run side by side with the serving processes."""
+    job, interval = _worker_job(parts, booking, name)
+    return (job if name == "channel-poller" else leased(parts.leases, name, job)), interval
+
+
+def _worker_job(parts: Foundation, booking: BookingDeps, name: str) -> tuple[Callable[[], Awaitable[object]], float]:
     s = parts.settings
     if name == "hold-sweeper":
         return (lambda: sweep_expired_holds(parts.db, parts.hub, clock=parts.clock)), s.hold_sweep_interval_seconds
     if name == "channel-poller":
-        poller = ChannelPoller(parts.db, parts.mirror, parts.clients, s.poll_interval_seconds, parts.clock)
+        poller = ChannelPoller(parts.db, parts.mirror, parts.clients, s.poll_interval_seconds, parts.leases,
+                               parts.clock)
         return poller.poll_all, s.poll_interval_seconds
     if name == "booking-expiry":
         return (lambda: booking_jobs.expire_bookings(booking)), s.booking_expiry_interval_seconds

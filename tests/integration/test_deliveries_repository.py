@@ -4,6 +4,7 @@ while it keeps the same rules as the database."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -122,6 +123,26 @@ async def test_a_round_leases_the_open_deliveries_nobody_holds_and_reads_their_n
     await _force(deliveries, second, status=PARKED, lease_until=None)
     parked = await deliveries.lease_round([second], NOW + timedelta(seconds=40), 30)
     assert (parked.leased, parked.busy_for) == ({}, {})  # nothing to send
+
+
+async def test_two_workers_racing_for_the_same_deliveries_never_both_lease_one(deliveries):
+    """Several workers (each its own database engine, as separate processes) ask for the same deliveries at
+    the same instant: each delivery goes to one of them, so no two workers send it."""
+    opened = [delivery_id for hotel in HOTELS
+              for delivery_id, _ in await _change(deliveries, hotel, 0, 1, partner_ids=PARTNERS)]
+    assert len(opened) == len(HOTELS) * len(PARTNERS)
+    engines = [Database(deliveries.db.url) for _ in range(3)] if isinstance(deliveries, SqlDeliveries) else []
+    workers = [SqlDeliveries(engine) for engine in engines] or [deliveries] * 3
+    try:
+        rounds = await asyncio.gather(*(worker.lease_round(list(reversed(opened)) if i % 2 else opened, NOW, 30)
+                                        for i, worker in enumerate(workers * 2)))
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    leased = [delivery_id for round_ in rounds for delivery_id in round_.leased]
+    assert sorted(leased) == sorted(set(opened))  # every one leased, none twice
+    for round_ in rounds:  # the others are told it is busy, for the rest of its lease
+        assert set(round_.busy_for) == set(opened) - set(round_.leased)
 
 
 async def test_closing_a_round_delivers_only_what_did_not_change_on_the_wire(deliveries):

@@ -18,6 +18,7 @@ from servers.inventory.store import sync as sync_store
 from servers.inventory.store.catalog import HotelRow, channel_managed_hotels
 from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.storage.database import Database
+from servers.storage.leases import Leases
 
 log = logging.getLogger("hotelagg.inventory.poller")
 
@@ -27,8 +28,9 @@ PAGE = 500
 
 class ChannelPoller:
     def __init__(self, db: Database, mirror: Mirror, clients: dict[str, ChannelManagerClient],
-                 interval_seconds: float, clock: Clock = SYSTEM_CLOCK) -> None:
+                 interval_seconds: float, leases: Leases, clock: Clock = SYSTEM_CLOCK) -> None:
         self.db = db
+        self.leases = leases
         self.clock = clock
         self.mirror = mirror
         self.clients = clients
@@ -74,8 +76,13 @@ class ChannelPoller:
             return [h for h in await channel_managed_hotels(conn) if h.channel_manager_id in self.clients]
 
     async def poll_hotel(self, hotel: HotelRow) -> int:
+        """Brings one hotel up to its feed, unless another poller (another process) is polling it right now:
+        then it is skipped, that poller applies what is there. Within this process a poll waits its turn."""
         lock = self._locks.setdefault(hotel.id, asyncio.Lock())
-        async with lock:
+        async with lock, self.leases.hold(f"channel-poller:{hotel.id}") as held:
+            if not held:
+                log.debug("another poller holds the hotel; skipping it", extra={"hotel_id": hotel.id})
+                return 0
             try:
                 return await self._catch_up(hotel, self.clients[hotel.channel_manager_id])
             except (ChannelManagerUnavailable, BreakerOpen) as error:
