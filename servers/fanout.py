@@ -18,6 +18,7 @@ from typing import Any
 
 from servers.inventory.flows.changes import ChangeHub, change_from_payload, change_payload
 from servers.messaging.broadcast import Broadcast
+from servers.messaging.bus import RetryPolicy
 from servers.runtime.config import Settings
 from servers.storage.database import Database, UnitOfWork
 
@@ -30,7 +31,7 @@ def build(settings: Settings, db: Database, hub: ChangeHub, forget_hotels: Calla
     there is no RabbitMQ."""
     if not settings.amqp_url:
         return None
-    broadcast = Broadcast(db, settings.amqp_url, settings.amqp_prefix)
+    broadcast = Broadcast(db, settings.amqp_url, settings.amqp_prefix, RetryPolicy(tuple(settings.retry_tiers_seconds)))
 
     async def send_change(uow: UnitOfWork, change) -> None:
         await broadcast.send(uow, INVENTORY, f"{change.hotel_id}:{change.room_type_code}", change_payload(change))

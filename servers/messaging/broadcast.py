@@ -26,6 +26,7 @@ from typing import Any
 
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
+from servers.messaging.bus import RetryPolicy
 from servers.messaging.rabbit import RabbitBus
 from servers.messaging.topology import check_broadcast, declare_broadcast, decode
 from servers.storage.database import Database, UnitOfWork
@@ -37,12 +38,13 @@ ORIGIN = "origin"
 
 
 class Broadcast:
-    def __init__(self, db: Database, amqp_url: str, prefix: str, *, replica: str | None = None,
-                 remember: int = 10_000) -> None:
+    def __init__(self, db: Database, amqp_url: str, prefix: str, policy: RetryPolicy, *,
+                 replica: str | None = None, remember: int = 10_000) -> None:
         self.replica = replica or uuid.uuid4().hex[:16]
         # A bus with no handlers of its own: its relay publishes the outbox (every topic, as any relay
-        # does), its connection carries our listening channel.
-        self.bus = RabbitBus(db, amqp_url, prefix=prefix)
+        # does, declaring their queues: hence the process's own retry policy, or RabbitMQ refuses the
+        # delay queues' arguments), its connection carries our listening channel.
+        self.bus = RabbitBus(db, amqp_url, policy, prefix=prefix)
         self._handlers: dict[str, News] = {}
         self._seen: OrderedDict[int, None] = OrderedDict()
         self._remember = remember
