@@ -42,6 +42,8 @@ def build(settings: Settings, db: Database, hub: ChangeHub, forget_hotels: Calla
     hub.add_transaction_listener(send_change)
     broadcast.on(INVENTORY, NewerNights(hub).hear)
     broadcast.on(CATALOGUE, heard_catalogue)
+    broadcast.on_gap(hub.lose_track)
+    broadcast.on_gap(forget_hotels)
     return broadcast
 
 

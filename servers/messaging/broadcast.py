@@ -10,8 +10,9 @@ order; what arrives out of order (two relays racing) is the handler's to order, 
 payload carries.
 
 While a replica is disconnected its queue is gone (auto-delete) and the news of that time with it:
-what hears it must tolerate a gap (the search cache has its TTL and Redis is written by the origin;
-a WatchInventory reader of that replica misses those changes: telling it to resubscribe is not built yet).
+what hears it must tolerate a gap: handlers given to `on_gap` run once the connection is back (the
+hub cuts its WatchInventory streams loose, they resubscribe and re-read; the directory forgets; a
+process's own cache heals by its TTL, and Redis was written by the change's maker).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Broadcast:
         # delay queues' arguments), its connection carries our listening channel.
         self.bus = RabbitBus(db, amqp_url, policy, prefix=prefix)
         self._handlers: dict[str, News] = {}
+        self._gap_handlers: list[Callable[[], None]] = []
         self._seen: OrderedDict[int, None] = OrderedDict()
         self._remember = remember
         self._arrived: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
@@ -57,6 +59,10 @@ class Broadcast:
         if topic in self._handlers:
             raise ValueError(f"topic {topic!r} already has a handler")
         self._handlers[check_broadcast(topic)] = handler
+
+    def on_gap(self, handler: Callable[[], None]) -> None:
+        """Called when the connection to the broker came back: news sent meanwhile never reached us."""
+        self._gap_handlers.append(handler)
 
     async def send(self, uow: UnitOfWork, topic: str, key: str, payload: dict[str, Any]) -> int:
         """Writes the news in the caller's transaction; relayed once it commits."""
@@ -72,6 +78,7 @@ class Broadcast:
                                                   exclusive=True, auto_delete=True)
         await queue.bind(exchange)
         await queue.consume(self._arrived.put, no_ack=True)
+        connection.reconnect_callbacks.add(self.reconnected)
         self._worker = asyncio.create_task(self._hand_on(), name="broadcast-listener")
 
     async def stop(self, grace: float = 10.0) -> None:
@@ -84,6 +91,13 @@ class Broadcast:
                 await self._channel.close()
             self._channel = None
         await self.bus.stop(grace)
+
+    def reconnected(self, *_: object) -> None:
+        for handler in self._gap_handlers:
+            try:
+                handler()
+            except Exception:  # noqa: BLE001 - one failing handler must not starve the others
+                log.exception("a broadcast gap handler failed")
 
     async def _hand_on(self) -> None:
         while True:

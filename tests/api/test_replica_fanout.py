@@ -167,3 +167,15 @@ async def test_a_new_room_type_on_one_replica_is_in_the_others_search_at_once(db
         await eventually(both, timeout=HEARD_WITHIN)
         got = await b.inventory.GetHotel(inv.GetHotelRequest(hotel_id=HOTEL))
         assert {t.code for t in got.hotel.room_types} == {"STD", "DLX"}
+
+
+async def test_a_stream_of_a_replica_that_lost_track_is_told_to_resubscribe(server, channel):
+    """What a replica does once its broadcast connection came back (news may have been missed meanwhile)."""
+    replica = Replica(server, channel)
+    await _load(replica)
+    stream, first = await replica.watching()
+    server.system.hub.lose_track()
+    with pytest.raises(grpc.aio.AioRpcError) as cut:
+        await asyncio.wait_for(first, HEARD_WITHIN)
+    assert cut.value.code() == grpc.StatusCode.ABORTED
+    assert "subscribe again" in (cut.value.details() or "")

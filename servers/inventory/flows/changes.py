@@ -98,6 +98,15 @@ class ChangeHub:
                     subscription.overflowed = True
                     self._subscriptions.discard(subscription)
 
+    def lose_track(self) -> None:
+        """Changes were missed (this replica was cut off from the broadcast): every stream is cut loose
+        as one too far behind is, told to resubscribe and re-read; a None in its queue wakes its reader."""
+        for subscription in list(self._subscriptions):
+            subscription.overflowed = True
+            self._subscriptions.discard(subscription)
+            with contextlib.suppress(asyncio.QueueFull):  # a full queue: its reader finds out once it drained
+                subscription.queue.put_nowait(None)
+
     @contextlib.asynccontextmanager
     async def subscribe(self, hotel_ids: frozenset[str]) -> AsyncIterator[Subscription]:
         subscription = Subscription(hotel_ids)
