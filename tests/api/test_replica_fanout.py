@@ -5,6 +5,9 @@ waiting for a TTL; the replica that made a change tells its own streams once."""
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
+import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -179,3 +182,31 @@ async def test_a_stream_of_a_replica_that_lost_track_is_told_to_resubscribe(serv
         await asyncio.wait_for(first, HEARD_WITHIN)
     assert cut.value.code() == grpc.StatusCode.ABORTED
     assert "subscribe again" in (cut.value.details() or "")
+
+
+def _close_connections_of(vhost_url: str, name: str) -> int:
+    """Closes from the broker's side every connection of the vhost named `name` (as a broker restart or
+    a network cut would end them); returns how many."""
+    ctl = shutil.which("rabbitmqctl")
+    if ctl is None:
+        pytest.skip("rabbitmqctl is needed to cut a connection")
+    vhost = urllib.parse.unquote(vhost_url.rsplit("/", 1)[1]) or "/"
+    listed = subprocess.run([ctl, "-q", "list_connections", "pid", "vhost", "client_properties"],
+                            capture_output=True, text=True, timeout=30, check=True).stdout
+    pids = [line.split("\t")[0] for line in listed.splitlines()
+            if line.split("\t")[1:2] == [vhost] and f'"{name}"' in line]
+    for pid in pids:
+        subprocess.run([ctl, "-q", "close_connection", pid, "cut by a test"], timeout=30, check=True)
+    return len(pids)
+
+
+async def test_a_replica_whose_broker_connection_was_cut_tells_its_streams_to_resubscribe(db, stack):
+    if not stack:
+        pytest.skip("the broadcast needs RabbitMQ: the production-like stack only")
+    async with _replica(Settings(database_url=db.url, port=0, webhook_port=0, **stack)) as replica:
+        await _load(replica)
+        stream, first = await replica.watching()
+        assert await asyncio.to_thread(_close_connections_of, stack["amqp_url"], f"{stack['amqp_prefix']}-bus")
+        with pytest.raises(grpc.aio.AioRpcError) as cut:
+            await asyncio.wait_for(first, 20)
+        assert cut.value.code() == grpc.StatusCode.ABORTED
