@@ -29,7 +29,7 @@ from clients.breaker import AsyncCircuitBreaker
 from clients.channel_managers import ChannelManagerClient, HttpChannelManagerClient
 from clients.hotelagg import InventoryClient
 from clients.payments import HttpPaymentProvider
-from servers import workers
+from servers import fanout, workers
 from servers.booking import settle
 from servers.booking.deps import BookingDeps, recovery_window
 from servers.booking.servicer import BookingServicer
@@ -44,6 +44,7 @@ from servers.inventory.flows.holds import HoldBatcher
 from servers.inventory.flows.mirror import Mirror
 from servers.inventory.flows.poller import ChannelPoller
 from servers.messaging import create_bus
+from servers.messaging.broadcast import Broadcast
 from servers.messaging.bus import Bus
 from servers.partner import outbound
 from servers.partner.auth import Gate
@@ -169,13 +170,13 @@ def _spec(service: str) -> ServiceSpec:
 
 
 def _servicer(service: str, parts: Foundation, booking: BookingDeps, reservations: Reservations,
-              buses: Buses, hold_batcher: HoldBatcher | None) -> object:
+              buses: Buses, hold_batcher: HoldBatcher | None, broadcast: Broadcast | None) -> object:
     s = parts.settings
     if service == "inventory":
         assert hold_batcher is not None, "built whenever inventory is served"
         return InventoryServicer(parts.db, parts.idempotency, parts.page_tokens, parts.hub, parts.mirror,
                                  hold_batcher, timedelta(seconds=s.default_hold_ttl_seconds),
-                                 parts.directory.forget, parts.clock)
+                                 fanout.catalogue_news(parts.directory.forget, broadcast), parts.clock)
     if service == "search":
         nights = NightSource(parts.db, parts.cache, parts.clients, s.search_freshness_seconds, parts.clock)
         return SearchServicer(parts.directory, nights, parts.page_tokens, s.search_memo_seconds, parts.clock)
@@ -209,6 +210,9 @@ async def start(settings: Settings, services: Sequence[str] = SERVICE_NAMES, por
     parts = build_foundation(settings)
     buses = build_buses(parts, partner="partner" in services,
                         booking="booking" in services and parts.payments is not None)
+    broadcast = fanout.build(settings, parts.db, parts.hub, parts.directory.forget)
+    if broadcast is not None:  # listening before serving: no change made here goes unheard elsewhere
+        await broadcast.start()
     guarded = {f"/{spec.full_name}/{method}": rule for spec in specs for method, rule in spec.guarded.items()}
     bound = bind_server(settings.host, settings.port if port is None else port, parts.credentials, guarded)
     channel = inventory = None
@@ -229,7 +233,8 @@ async def start(settings: Settings, services: Sequence[str] = SERVICE_NAMES, por
     hold_batcher = HoldBatcher(parts.db, parts.idempotency, parts.hub, parts.clock) if "inventory" in services else None
     registrations = [
         ServiceRegistration(spec.full_name, spec.add_to_server,
-                            _servicer(name, parts, booking, reservations, buses, hold_batcher), spec.guarded)
+                            _servicer(name, parts, booking, reservations, buses, hold_batcher, broadcast),
+                            spec.guarded)
         for name, spec in zip(services, specs, strict=True)]
     names = await start_serving(bound, registrations)
     webhooks, bound_webhook_port = await _start_receiver(parts, services, reservations, webhook_port)
@@ -247,6 +252,8 @@ async def start(settings: Settings, services: Sequence[str] = SERVICE_NAMES, por
         on_stop.append(webhooks.cleanup)
     if buses.booking is not None:
         on_stop.append(buses.booking.stop)
+    if broadcast is not None:
+        on_stop.append(broadcast.stop)
     on_stop.append(parts.close)
     return RunningServer(bound.server, bound.port, bound.health, names, on_stop, system)
 
@@ -255,6 +262,10 @@ async def run_worker(settings: Settings, name: str, once: bool) -> None:
     """One job on its own (production: workers as separate processes, any number of them)."""
     parts = build_foundation(settings)
     buses = build_buses(parts, partner=name == "partner-delivery", booking=False)
+    # A job's changes (a lapsed hold, an expired booking's rooms) reach the serving replicas too.
+    broadcast = fanout.build(settings, parts.db, parts.hub, parts.directory.forget)
+    if broadcast is not None:
+        await broadcast.start()
     channel = inventory = None
     if name in ("booking-expiry", "reconciliation"):
         if parts.payments is None:
@@ -268,6 +279,8 @@ async def run_worker(settings: Settings, name: str, once: bool) -> None:
             await wait_for_signal()
         finally:
             await stop()
+            if broadcast is not None:
+                await broadcast.stop()
             await parts.close()
         return
     job, interval = workers.worker_job(parts, booking_deps(parts, inventory, None), name)
@@ -282,4 +295,6 @@ async def run_worker(settings: Settings, name: str, once: bool) -> None:
     finally:
         if channel is not None:
             await channel.close()
+        if broadcast is not None:
+            await broadcast.stop()
         await parts.close()

@@ -28,7 +28,17 @@ from servers.messaging import store
 from servers.messaging.bus import Bus, Handler, Outcome, RetryPolicy, decide, describe, run_handler
 from servers.messaging.outbox import Message
 from servers.messaging.relay import Relay
-from servers.messaging.topology import ATTEMPT_HEADER, Topology, declare, decode, encode, forward, header_int
+from servers.messaging.topology import (
+    ATTEMPT_HEADER,
+    Topology,
+    declare,
+    declare_broadcast,
+    decode,
+    encode,
+    forward,
+    header_int,
+    is_broadcast,
+)
 from servers.storage.database import Database
 
 log = logging.getLogger("hotelagg.messaging")
@@ -125,14 +135,23 @@ class RabbitBus(Bus):
             raise RuntimeError("bus not started")
         async with self._declaring:
             if topic not in self._declared:
-                await declare(self.publisher, self.topology, topic)
+                if is_broadcast(topic):
+                    await declare_broadcast(self.publisher, self.topology)
+                else:
+                    await declare(self.publisher, self.topology, topic)
                 self._declared.add(topic)
 
     async def _publish_new(self, message: Message) -> None:
-        """The relay's publish: to the direct exchange, routing key = topic, confirmed."""
+        """The relay's publish: to the direct exchange, routing key = topic, confirmed. A broadcast topic
+        goes to the fanout exchange instead, not mandatory: no replica listening is no one to tell."""
         if self.publisher is None:
             raise RuntimeError("bus not started")
         await self._declare(message.topic)  # a topic no consumer declared yet still gets its queues
+        if is_broadcast(message.topic):
+            fanout = await self.publisher.get_exchange(self.topology.broadcast_exchange, ensure=False)
+            await fanout.publish(encode(message), routing_key=message.topic, mandatory=False,
+                                 timeout=self._publish_timeout)
+            return
         exchange = await self.publisher.get_exchange(self.topology.exchange, ensure=False)
         await exchange.publish(encode(message), routing_key=message.topic, timeout=self._publish_timeout)
 

@@ -8,6 +8,10 @@ Per topic, with prefix "hotelagg":
                                       exchange, which would copy it to every queue bound to the topic)
   parking   hotelagg.{topic}.parked   durable, no TTL: messages wait there for a person
 
+Broadcast topics ("broadcast.*": news every replica must hear, broadcast.py) have no queues of their own:
+  exchange  hotelagg.broadcast        fanout, durable; the relay publishes there, routing key = topic
+  replica   hotelagg.broadcast.{id}   exclusive, auto-delete: one per listening process, gone with it
+
 Every message in a delay queue has the same TTL, so expiry order is arrival order. Changing a tier's
 delay changes that queue's arguments: RabbitMQ refuses the redeclaration (PRECONDITION_FAILED) until
 the old queue is drained and deleted.
@@ -27,6 +31,7 @@ from servers.messaging.bus import RetryPolicy
 from servers.messaging.outbox import Message
 
 ATTEMPT_HEADER = "x-hotelagg-attempt"
+BROADCAST_PREFIX = "broadcast."
 KEY_HEADER = "x-hotelagg-key"
 ERROR_HEADER = "x-hotelagg-last-error"
 _DEATH_HEADERS = ("x-death", "x-first-death-", "x-last-death-")
@@ -40,6 +45,13 @@ class Topology:
     @property
     def exchange(self) -> str:
         return self.prefix
+
+    @property
+    def broadcast_exchange(self) -> str:
+        return f"{self.prefix}.broadcast"
+
+    def replica_queue(self, replica: str) -> str:
+        return f"{self.prefix}.broadcast.{replica}"
 
     def work(self, topic: str) -> str:
         return f"{self.prefix}.{topic}"
@@ -66,6 +78,21 @@ class Topology:
             *((self.retry(topic, n), self.retry_arguments(topic, n)) for n in tiers),
             (self.parked(topic), None),
         ]
+
+
+def is_broadcast(topic: str) -> bool:
+    """A topic every listening replica receives a copy of (no work queue, no retries, no parking)."""
+    return topic.startswith(BROADCAST_PREFIX)
+
+
+def check_broadcast(topic: str) -> str:
+    if not is_broadcast(topic):
+        raise ValueError(f"topic {topic!r}: a broadcast topic starts with {BROADCAST_PREFIX!r}")
+    return topic
+
+
+async def declare_broadcast(channel: AbstractChannel, topology: Topology) -> aio_pika.abc.AbstractExchange:
+    return await channel.declare_exchange(topology.broadcast_exchange, aio_pika.ExchangeType.FANOUT, durable=True)
 
 
 async def declare(channel: AbstractChannel, topology: Topology, topic: str) -> AbstractQueue:

@@ -59,3 +59,14 @@ def test_every_cause_but_the_mirror_is_a_direct_hotel_cause():
 
 async def _append(into: list, value) -> None:
     into.append(value)
+
+
+async def test_losing_track_cuts_every_stream_loose_and_wakes_its_reader():
+    """A replica cut off from the broadcast missed changes: its streams must resubscribe and re-read."""
+    hub = ChangeHub()
+    async with hub.subscribe(frozenset()) as subscription:
+        hub.lose_track()
+        assert subscription.overflowed and hub.subscriber_count == 0
+        assert subscription.queue.get_nowait() is None  # what wakes a reader waiting on its queue
+        await hub.deliver(_change(changes.HOLD))
+        assert subscription.queue.empty()

@@ -4,7 +4,7 @@ UpdateInventory, GetAvailability. Proto in, domain rules and the store, proto ou
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from hotelagg.inventory.v1 import inventory_pb2 as pb
 
@@ -26,13 +26,15 @@ SCOPE = "hotelagg.inventory.v1.InventoryService/"
 
 class CatalogueRpcs:
     def __init__(self, db: Database, idempotency: Idempotency, page_tokens: PageTokens, hub: ChangeHub,
-                 mirror: Mirror, catalog_changed: Callable[[], None], clock: Clock) -> None:
+                 mirror: Mirror, catalog_changed: Callable[[UnitOfWork], Awaitable[None]],
+                 clock: Clock) -> None:
         self.db = db
         self.idempotency = idempotency
         self.page_tokens = page_tokens
         self.hub = hub
         self.mirror = mirror  # a channel-managed hotel's new room type makes the next poll load it whole
-        # Tells readers of static hotel data in this process (search) to read it again.
+        # Runs in the transaction of a catalogue change: readers of static hotel data (search), in this
+        # process after commit and on the other replicas (servers/fanout.py), read it again.
         self.catalog_changed = catalog_changed
         self.clock = clock
 
@@ -42,13 +44,10 @@ class CatalogueRpcs:
 
         async def work(uow: UnitOfWork) -> pb.CreateHotelResponse:
             record = await catalog.create_hotel(uow, hotel, self.clock.now())
-            uow.after_commit(self._catalog_changed)
+            await self.catalog_changed(uow)
             return pb.CreateHotelResponse(hotel=mapping.hotel_proto(record))
 
         return await self.idempotency.run(SCOPE + "CreateHotel", request, pb.CreateHotelResponse, work)
-
-    async def _catalog_changed(self) -> None:
-        self.catalog_changed()
 
     async def GetHotel(self, request: pb.GetHotelRequest, context) -> pb.GetHotelResponse:
         _require_hotel_id(request.hotel_id)
@@ -82,7 +81,7 @@ class CatalogueRpcs:
         async def work(uow: UnitOfWork) -> pb.CreateRoomTypeResponse:
             row = await catalog.create_room_type(uow, request.hotel_id, room_type, self.clock.now())
             await self.mirror.room_type_added(uow, request.hotel_id)
-            uow.after_commit(self._catalog_changed)
+            await self.catalog_changed(uow)
             return pb.CreateRoomTypeResponse(room_type=mapping.room_type_proto(row))
 
         return await self.idempotency.run(SCOPE + "CreateRoomType", request, pb.CreateRoomTypeResponse, work)

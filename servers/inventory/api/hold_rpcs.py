@@ -113,7 +113,8 @@ class HoldRpcs:
         async with self.hub.subscribe(frozenset(request.hotel_ids)) as subscription:
             while True:
                 change = await subscription.queue.get()
-                yield watch_response(change)
+                if change is not None:  # None: the hub lost track (ChangeHub.lose_track)
+                    yield watch_response(change)
                 if subscription.overflowed and subscription.queue.empty():
                     raise ApiError(Code.ABORTED, InventoryReason.SUBSCRIBER_TOO_SLOW,
                                    "this stream fell too far behind; subscribe again and re-read availability")

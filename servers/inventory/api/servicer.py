@@ -4,7 +4,7 @@ hold_rpcs.py, sync_rpcs.py, partner_rpcs.py), each group built here with what it
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from hotelagg.inventory.v1 import inventory_pb2 as pb
@@ -20,7 +20,7 @@ from servers.inventory.flows.mirror import Mirror
 from servers.runtime.clock import SYSTEM_CLOCK, Clock
 from servers.runtime.credentials import SERVICE, STAFF
 from servers.runtime.paging import PageTokens
-from servers.storage.database import Database
+from servers.storage.database import Database, UnitOfWork
 from servers.storage.idempotency import Idempotency
 
 # Who may call what (checked by the server's interceptor); the reads not named here are public.
@@ -34,10 +34,15 @@ GUARDED = {
 }
 
 
+async def _no_readers(uow: UnitOfWork) -> None:
+    """A catalogue change with no reader of static hotel data to tell."""
+
+
 class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
     def __init__(self, db: Database, idempotency: Idempotency, page_tokens: PageTokens, hub: ChangeHub,
                  mirror: Mirror, hold_batcher: HoldBatcher, default_hold_ttl: timedelta = timedelta(minutes=15),
-                 catalog_changed: Callable[[], None] = lambda: None, clock: Clock = SYSTEM_CLOCK) -> None:
+                 catalog_changed: Callable[[UnitOfWork], Awaitable[None]] = _no_readers,
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         self.catalogue = CatalogueRpcs(db, idempotency, page_tokens, hub, mirror, catalog_changed, clock)
         # hold_batcher is built by the composition root (servers/bootstrap.py)
         self.holds = HoldRpcs(idempotency, hub, hold_batcher, default_hold_ttl, clock)

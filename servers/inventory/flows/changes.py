@@ -8,10 +8,10 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from servers.cache.base import CachedNight, NightCache
-from servers.hotel.nights import Night
+from servers.hotel.nights import Night, Restrictions
 from servers.runtime.clock import Clock
 from servers.storage.database import UnitOfWork
 
@@ -78,6 +78,11 @@ class ChangeHub:
                 await listener(uow, change)
         uow.after_commit(lambda: self._publish(change))
 
+    async def deliver(self, change: InventoryChange) -> None:
+        """A change another replica committed (servers/fanout.py): to this process's after-commit
+        listeners and WatchInventory streams, as if made here; its transaction listeners ran there."""
+        await self._publish(change)
+
     async def _publish(self, change: InventoryChange) -> None:
         for listener in self._listeners:
             try:
@@ -92,6 +97,15 @@ class ChangeHub:
                     # A reader this far behind would only see old news: cut it loose, it resubscribes.
                     subscription.overflowed = True
                     self._subscriptions.discard(subscription)
+
+    def lose_track(self) -> None:
+        """Changes were missed (this replica was cut off from the broadcast): every stream is cut loose
+        as one too far behind is, told to resubscribe and re-read; a None in its queue wakes its reader."""
+        for subscription in list(self._subscriptions):
+            subscription.overflowed = True
+            self._subscriptions.discard(subscription)
+            with contextlib.suppress(asyncio.QueueFull):  # a full queue: its reader finds out once it drained
+                subscription.queue.put_nowait(None)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, hotel_ids: frozenset[str]) -> AsyncIterator[Subscription]:
@@ -114,6 +128,24 @@ async def announce(hub: ChangeHub, clock: Clock, uow: UnitOfWork, hotel_id: str,
     if not nights:
         return
     await hub.record(uow, InventoryChange(hotel_id, code, currency, cause, tuple(nights), clock.now()))
+
+
+def change_payload(change: InventoryChange) -> dict:
+    """A change as JSON for the other replicas; each night with its version, by which a reader orders."""
+    return {
+        "hotel_id": change.hotel_id, "room_type_code": change.room_type_code,
+        "currency_code": change.currency_code, "cause": change.cause, "changed_at": change.changed_at.isoformat(),
+        "nights": [[n.night.isoformat(), n.total, n.available, n.held, n.price_minor, n.restrictions.min_stay,
+                    n.restrictions.max_stay, n.restrictions.closed_to_arrival, n.restrictions.closed_to_departure,
+                    n.restrictions.stop_sell, n.version, n.oversold] for n in change.nights],
+    }
+
+
+def change_from_payload(payload: dict) -> InventoryChange:
+    nights = tuple(Night(date.fromisoformat(n[0]), n[1], n[2], n[3], n[4], Restrictions(n[5], n[6], n[7], n[8], n[9]),
+                         n[10], n[11]) for n in payload["nights"])
+    return InventoryChange(payload["hotel_id"], payload["room_type_code"], payload["currency_code"],
+                           payload["cause"], nights, datetime.fromisoformat(payload["changed_at"]))
 
 
 def cache_writer(cache: NightCache) -> Callable[[InventoryChange], Awaitable[None]]:
