@@ -30,6 +30,9 @@ log = logging.getLogger("hotelagg.embedded")
 
 SANDBOX_ID = "sandbox"
 SANDBOX_KEY = "sandbox-key"
+# How long the sandboxes get to leave on SIGTERM before SIGKILL, after a clean stop and after an overrun.
+HELPERS_STOP_SECONDS = 10.0
+HELPERS_STOP_SECONDS_AFTER_OVERRUN = 0.5
 # Fine for a demo on one machine; a real channel manager's secret comes from HOTELAGG_CHANNEL_MANAGERS.
 SANDBOX_WEBHOOK_SECRET = "embedded-sandbox-webhook-secret"
 
@@ -106,6 +109,7 @@ async def run(settings: Settings) -> None:
     partners = demo_partners(int(os.environ.get("HOTELAGG_SANDBOX_JSON_PARTNER_PORT", "8092")),
                              int(os.environ.get("HOTELAGG_SANDBOX_OTA_PARTNER_PORT", "8093")))
     helpers = [sandbox, gateway, *start_partners(settings, partners, log_dir)]
+    clean = True  # a failed start stops its sandboxes as a clean stop would
     try:
         for url in (cm.base_url, payment_gateway_url, *(p.endpoint for p in partners)):
             await wait_until_up(url)
@@ -119,12 +123,21 @@ async def run(settings: Settings) -> None:
               f"partners on :{partners[0].port} (json_rest) and :{partners[1].port} (ota_xml)", flush=True)
         clean = await serve_until_signalled(running, settings.shutdown_grace_seconds)
     finally:
-        for process in helpers:
-            process.terminate()
-        for process in helpers:
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        # After an overrun the process leaves now: the sandboxes keep nothing a wait would save (their
+        # state lives in their memory), so they get a moment, not the ten seconds of a clean stop.
+        stop_helpers(helpers, HELPERS_STOP_SECONDS if clean else HELPERS_STOP_SECONDS_AFTER_OVERRUN)
     if not clean:
         exit_now()
+
+
+def stop_helpers(helpers: list[subprocess.Popen], patience: float) -> None:
+    """SIGTERM to every sandbox at once, then SIGKILL to those still running after `patience` seconds in all."""
+    for process in helpers:
+        process.terminate()
+    deadline = time.monotonic() + patience
+    for process in helpers:
+        try:
+            process.wait(max(deadline - time.monotonic(), 0.01))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -147,8 +147,24 @@ async def stop_within(running: RunningServer, grace: float) -> bool:
         stopping.result()
         return True
     log.warning("shutdown overran its grace period; exiting with work still unwinding",
-                extra={"grace_seconds": grace, "stopping": running.stopping})
+                extra={"grace_seconds": grace, "stopping": running.stopping, "unwinding": _unwinding()})
     return False
+
+
+def _unwinding() -> list[str]:
+    """Where each task still running is stuck (its innermost frame): what an operator needs to find why."""
+    where = []
+    for task in asyncio.all_tasks():
+        if task is asyncio.current_task():
+            continue
+        frames = task.get_stack()
+        frame = frames[-1] if frames else None
+        if frame is None:
+            where.append(f"{task.get_name()}: ?")
+            continue
+        module = "/".join(frame.f_code.co_filename.rsplit("/", 2)[-2:])
+        where.append(f"{task.get_name()}: {module}:{frame.f_lineno} {frame.f_code.co_name}")
+    return sorted(where)
 
 
 def exit_now(code: int = 0) -> None:

@@ -22,6 +22,7 @@ from servers.runtime.server import RunningServer
 from tests.api.helpers import days_ahead, inventory_stub, pb_date, request_id
 from tests.api.partner_helpers import eventually
 from tests.api.test_search import create_hotel, search_request, search_stub, set_nights
+from tests.services import missing
 
 HOTEL = "fanout-hotel"
 HEARD_WITHIN = 5.0  # seconds: relay wake-up, broker, the other replica's listener
@@ -54,6 +55,13 @@ class Replica:
         return stream, stream_read
 
 
+
+@pytest.fixture
+def database_url(postgres_url: str) -> str:
+    """Replicas share PostgreSQL, Redis and RabbitMQ (the conftest `stack`): the production-like stack only.
+    On SQLite (one process by construction) there is nothing to fan out."""
+    return postgres_url
+
 @asynccontextmanager
 async def _replica(settings: Settings) -> AsyncIterator[Replica]:
     running = await bootstrap.start(settings)
@@ -66,8 +74,6 @@ async def _replica(settings: Settings) -> AsyncIterator[Replica]:
 
 @asynccontextmanager
 async def _two(db, stack: dict, own_cache_for_b: bool = False) -> AsyncIterator[tuple[Replica, Replica]]:
-    if not stack:
-        pytest.skip("replicas share PostgreSQL, Redis and RabbitMQ: the production-like stack only")
     shared = Settings(database_url=db.url, port=0, webhook_port=0, **stack)
     # B's search cache in its own memory: only the broadcast can tell it what A changed.
     b = shared.model_copy(update={"redis_url": None}) if own_cache_for_b else shared
@@ -189,7 +195,7 @@ def _close_connections_of(vhost_url: str, name: str) -> int:
     a network cut would end them); returns how many."""
     ctl = shutil.which("rabbitmqctl")
     if ctl is None:
-        pytest.skip("rabbitmqctl is needed to cut a connection")
+        missing("rabbitmqctl", "it is needed to cut a connection from the broker's side")
     vhost = urllib.parse.unquote(vhost_url.rsplit("/", 1)[1]) or "/"
     listed = subprocess.run([ctl, "-q", "list_connections", "pid", "vhost", "client_properties"],
                             capture_output=True, text=True, timeout=30, check=True).stdout
@@ -201,8 +207,6 @@ def _close_connections_of(vhost_url: str, name: str) -> int:
 
 
 async def test_a_replica_whose_broker_connection_was_cut_tells_its_streams_to_resubscribe(db, stack):
-    if not stack:
-        pytest.skip("the broadcast needs RabbitMQ: the production-like stack only")
     async with _replica(Settings(database_url=db.url, port=0, webhook_port=0, **stack)) as replica:
         await _load(replica)
         stream, first = await replica.watching()
