@@ -28,6 +28,7 @@ from hotelagg.search.v1 import search_pb2, search_pb2_grpc
 from clients.breaker import AsyncCircuitBreaker
 from clients.channel_managers import ChannelManagerClient, HttpChannelManagerClient
 from clients.hotelagg import InventoryClient
+from clients.hotelagg.channels import inventory_channel
 from clients.payments import HttpPaymentProvider
 from servers import fanout, workers
 from servers.booking import settle
@@ -217,7 +218,7 @@ async def start(settings: Settings, services: Sequence[str] = SERVICE_NAMES, por
     bound = bind_server(settings.host, settings.port if port is None else port, parts.credentials, guarded)
     channel = inventory = None
     if "booking" in services or "partner" in services:
-        channel = grpc.aio.insecure_channel(settings.inventory_target or f"127.0.0.1:{bound.port}")
+        channel = inventory_channel(settings.inventory_target or f"127.0.0.1:{bound.port}")
         inventory = InventoryClient(channel, service_token=settings.service_token)
     booking = booking_deps(parts, inventory, buses.booking)
     reservations = Reservations(parts.db, parts.idempotency, inventory, parts.clock)
@@ -270,7 +271,7 @@ async def run_worker(settings: Settings, name: str, once: bool) -> None:
     if name in ("booking-expiry", "reconciliation"):
         if parts.payments is None:
             raise SystemExit("booking workers need HOTELAGG_PAYMENT_GATEWAY_URL")
-        channel = grpc.aio.insecure_channel(settings.inventory_target or f"127.0.0.1:{settings.port}")
+        channel = inventory_channel(settings.inventory_target or f"127.0.0.1:{settings.port}")
         inventory = InventoryClient(channel, service_token=settings.service_token)
     if buses.partner is not None:
         stop = workers.partner_delivery_stop(buses.partner, delivery_worker(parts, buses.partner))

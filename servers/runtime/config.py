@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from clients.hotelagg.targets import grpc_target
+
 SERVICE_NAMES = ("inventory", "search", "booking", "partner")
 
 # Development values of the secrets: public (they are in this file), so production refuses them.
@@ -81,7 +83,8 @@ class Settings(BaseSettings):
     payment_gateway_url: str | None = None
     payment_api_key: str = "sandbox-payments-key"
     payment_timeout_seconds: float = Field(10.0, gt=0, le=120)
-    # Where Booking reaches InventoryService (host:port); unset: this same server.
+    # Where Booking and Partner reach InventoryService: host:port, or its replicas as a list of
+    # ip:port,ip:port (balanced round robin, health-aware; see clients.hotelagg.channels); unset: this same server.
     inventory_target: str | None = None
     booking_expiry_interval_seconds: float = Field(10.0, gt=0, le=3600)
     # Often enough that a booking whose process died after charging the card is finished while the
@@ -127,6 +130,12 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value or None
 
+    @field_validator("inventory_target")
+    @classmethod
+    def _reachable_replicas(cls, target: str | None) -> str | None:
+        if target is not None:
+            grpc_target(target)  # raises, saying what is wrong with the list
+        return target
 
     @model_validator(mode="after")
     def _bookings_outlive_their_request_ids(self) -> Settings:

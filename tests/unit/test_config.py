@@ -3,6 +3,7 @@ import os
 import pytest
 from pydantic import ValidationError
 
+from clients.hotelagg.targets import grpc_target
 from servers.runtime.config import Settings
 
 
@@ -99,4 +100,28 @@ def test_production_with_its_own_secrets_is_safe(env):
 def test_never_booked_bookings_outlive_their_request_ids(env):
     env(idempotency_ttl_hours="72", ended_booking_retention_days="2")
     with pytest.raises(ValidationError):
+        Settings()
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("127.0.0.1:50061", "ipv4:127.0.0.1:50061"),
+    ("10.0.0.1:50051, 10.0.0.2:50051", "ipv4:10.0.0.1:50051,10.0.0.2:50051"),
+    ("[::1]:50051,[::2]:50051", "ipv6:[::1]:50051,[::2]:50051"),
+    ("inventory.internal:50051", "dns:///inventory.internal:50051"),
+])
+def test_inventory_target_names_one_or_several_replicas(env, target, expected):
+    env(inventory_target=target)
+    settings = Settings()
+    assert settings.inventory_target == target
+    assert grpc_target(target) == expected
+
+
+@pytest.mark.parametrize("target, why", [
+    ("10.0.0.1", "is not host:port"), ("10.0.0.1:0", "is not host:port"), ("10.0.0.1:http", "is not host:port"),
+    ("10.0.0.1:50051,", "empty replica"), ("inv-a:50051,inv-b:50051", "must be IP addresses"),
+    ("10.0.0.1:50051,[::1]:50051", "mixes IPv4 and IPv6"),
+])
+def test_a_bad_inventory_target_is_rejected_at_startup_saying_why(env, target, why):
+    env(inventory_target=target)
+    with pytest.raises(ValidationError, match=f"inventory_target(.|\n)*{why}"):
         Settings()
