@@ -4,6 +4,7 @@ succeed (the call that found it gone is retried on the other: UNAVAILABLE only, 
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -95,10 +96,14 @@ async def test_holds_spread_over_the_replicas_skip_a_draining_one_and_survive_a_
                 return holds[0] > before
             await eventually(back_in_rotation)
 
-            # A replica vanishing: the next bookings (and a confirm: CommitHold) succeed on the other.
+            # A replica vanishing with calls in flight: those it cut (UNAVAILABLE, "Cancelling all calls")
+            # are retried on the other, and the bookings after it succeed there; a confirm (CommitHold) too.
+            in_flight = [asyncio.ensure_future(_book(rig, 5)) for _ in range(8)]
+            await asyncio.sleep(0.01)
             await _vanish(first)
+            made = await asyncio.gather(*in_flight)
             served = holds[1]
-            made = [await _book(rig, 5) for _ in range(4)]
-            assert holds[1] == served + 4, holds
+            made += [await _book(rig, 6) for _ in range(3)]
+            assert holds[1] == served + 3, holds
             confirmed = (await rig.bookings.ConfirmBooking(confirm(made[0].booking_id), timeout=15)).booking
             assert confirmed.status == bk.BOOKING_STATUS_CONFIRMED
