@@ -5,6 +5,8 @@ succeed (the call that found it gone is retried on the other: UNAVAILABLE only, 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -19,6 +21,7 @@ from servers.runtime.config import Settings
 from servers.runtime.server import RunningServer
 from tests.api.partner_helpers import eventually
 from tests.e2e.booking_rig import booking_stack, confirm, create, direct_hotel
+from tests.e2e.process import ServerProcess, clean_env, free_port
 
 HOTEL = "balanced-hotel"
 
@@ -30,11 +33,12 @@ def database_url(postgres_url: str) -> str:
 
 
 @asynccontextmanager
-async def _inventory_replicas(db, stack: dict, holds: Counter) -> AsyncIterator[list[RunningServer]]:
-    """Two inventory-only servers on the database; `holds[i]` counts the holds replica i was asked for."""
+async def _inventory_replicas(db, stack: dict, holds: Counter, count: int = 2
+                              ) -> AsyncIterator[list[RunningServer]]:
+    """`count` inventory-only servers on the database; `holds[i]` counts the holds replica i was asked for."""
     async with AsyncExitStack() as stop:
         replicas = []
-        for index in range(2):
+        for index in range(count):
             running = await bootstrap.start(Settings(database_url=db.url, port=0, webhook_port=0, **stack),
                                             services=("inventory",))
             stop.push_async_callback(_vanish, running)
@@ -107,3 +111,30 @@ async def test_holds_spread_over_the_replicas_skip_a_draining_one_and_survive_a_
             assert holds[1] == served + 3, holds
             confirmed = (await rig.bookings.ConfirmBooking(confirm(made[0].booking_id), timeout=15)).booking
             assert confirmed.status == bk.BOOKING_STATUS_CONFIRMED
+
+
+async def test_bookings_survive_an_inventory_replica_killed_with_sigkill(db, stack, tmp_path):
+    """The other replica is a process of its own: SIGKILL leaves no goodbye (no GOAWAY, no NOT_SERVING),
+    only sockets the kernel resets; what was in flight there is retried on the survivor."""
+    holds: Counter = Counter()
+    env = clean_env(database_url=db.url, **{name: str(value) for name, value in stack.items()})
+    port = free_port()
+    with ServerProcess(["serve", "--service", "inventory", "--port", str(port)], tmp_path, port, env) as doomed:
+        await asyncio.to_thread(doomed.wait_serving)
+        async with _inventory_replicas(db, stack, holds, count=1) as (survivor,):
+            target = f"127.0.0.1:{port},127.0.0.1:{survivor.port}"
+            async with booking_stack(db, stack, inventory_target=target) as rig:
+                await direct_hotel(rig, HOTEL, rooms=40, nights=8)
+                for made in range(1, 13):  # until the process has served some (it may be ready later)
+                    await _book(rig, 2)
+                    if holds[0] < made:
+                        break
+                assert holds[0] < made, "every hold went to the survivor"
+                in_flight = [asyncio.ensure_future(_book(rig, 3)) for _ in range(8)]
+                await asyncio.sleep(0.01)
+                os.killpg(doomed.process.pid, signal.SIGKILL)
+                await asyncio.gather(*in_flight)
+                served = holds[0]
+                for _ in range(3):
+                    await _book(rig, 4)
+                assert holds[0] == served + 3, holds
