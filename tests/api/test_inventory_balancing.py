@@ -51,12 +51,12 @@ async def _inventory_replicas(db, stack: dict, holds: Counter, count: int = 2
 
 async def _vanish(running: RunningServer) -> None:
     """Stops the replica at once (no grace: calls in flight are cut), once."""
-    if running.port not in _GONE:
-        _GONE.add(running.port)
+    if not any(gone is running for gone in _GONE):
+        _GONE.append(running)
         await running.stop(None)
 
 
-_GONE: set[int] = set()
+_GONE: list[RunningServer] = []
 
 
 def _counted(hold, holds: Counter, index: int):
@@ -88,6 +88,12 @@ async def test_holds_spread_over_the_replicas_skip_a_draining_one_and_survive_a_
 
             # Health-aware: a replica saying NOT_SERVING for the inventory service leaves the rotation.
             await first.health.set(INVENTORY_SERVICE, health_pb2.HealthCheckResponse.NOT_SERVING)
+
+            async def drained() -> bool:  # the channel hears it on its health watch, a moment later
+                was = holds[0]
+                await _book(rig, 3)
+                return holds[0] == was
+            await eventually(drained)
             before = holds[0]
             for _ in range(4):
                 await _book(rig, 3)
