@@ -8,7 +8,9 @@ On the channel, gRPC core itself does the work:
 - round_robin: each call goes to the next ready replica, not all to the first one connected;
 - client-side health checking: each replica is watched on grpc.health.v1 for the inventory service name;
   one that says NOT_SERVING (it is draining) or vanishes leaves the rotation until it serves again;
-- retries, for UNAVAILABLE only (the replica was gone before it answered): every InventoryService call our
+- retries, for UNAVAILABLE (the replica was gone before it answered) and a server's CANCELLED (a replica
+  stopping without grace cancels the calls it holds; a call our side cancelled is never retried, gRPC drops
+  it): every InventoryService call our
   services make is safe to send twice. GetHotel and GetAvailability are reads; HoldInventory, ReleaseHold,
   CommitHold and ApplyPartnerReservation carry a request id the server keys its idempotency record on (in
   the shared database), so a retry that lands on another replica answers what the first attempt did, and
@@ -29,7 +31,7 @@ INVENTORY_SERVICE = inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"
 
 # Attempts include the first; backoff keeps a retry off a replica that is still going away.
 _RETRY_POLICY = {"maxAttempts": 4, "initialBackoff": "0.05s", "maxBackoff": "0.5s", "backoffMultiplier": 2,
-                 "retryableStatusCodes": ["UNAVAILABLE"]}
+                 "retryableStatusCodes": ["UNAVAILABLE", "CANCELLED"]}
 
 SERVICE_CONFIG = {
     "loadBalancingConfig": [{"round_robin": {}}],
